@@ -419,13 +419,14 @@ static struct rstr *maybe(struct emu *e, double pnull, struct rstr *r)
 
 static struct rstr *gen_phone(struct emu *e)
 {
-	static const char *const fmts[] = { "+1-555-%03d-%04d", "(555) %03d %04d",
-					    "+49 89 %03d%04d", "%03d.%04d ext. 12" };
-	char buf[64];
+	int a = (int)rng_below(&e->rng, 1000), b = (int)rng_below(&e->rng, 10000);
 
-	snprintf(buf, sizeof(buf), fmts[rng_below(&e->rng, 4)],
-		 (int)rng_below(&e->rng, 1000), (int)rng_below(&e->rng, 10000));
-	return rstr_from(buf);
+	switch (rng_below(&e->rng, 4)) {
+	case 0: return fmtr("+1-555-%03d-%04d", a, b);
+	case 1: return fmtr("(555) %03d %04d", a, b);
+	case 2: return fmtr("+49 89 %03d%04d", a, b);
+	default: return fmtr("%03d.%04d ext. 12", a, b);
+	}
 }
 
 /* ---- custom fields ------------------------------------------------------- */
@@ -433,7 +434,7 @@ static struct rstr *gen_phone(struct emu *e)
 static void cf_set_random(struct emu *e, struct cfval *v, int i)
 {
 	static const char *const dropdown[] = { "高", "中", "低", "" };
-	static const char *const texts[] = { "SN-%05d", "K-%d", "'%d'; --",
+	static const char *const texts[] = { "SN-%d", "K-%d", "'%d'; --",
 					     "naïve café %d", "" };
 	struct sbuf sb;
 
@@ -957,7 +958,7 @@ static void gen_user_fields(struct emu *e, struct user *u, bool first,
 	u->last_active_on = u->last_login_on;
 }
 
-struct user *user_create(struct emu *e)
+struct user *user_alloc(struct emu *e)
 {
 	struct user *u = xcalloc(1, sizeof(*u));
 	int64_t now = emu_stamp(e, TS_NULL);
@@ -965,9 +966,21 @@ struct user *user_create(struct emu *e)
 	u->id = new_id(e, K_USER);
 	gen_user_fields(e, u, false, now, now);
 	u->last_login_on = u->last_active_on = TS_NULL;
+	return u;
+}
+
+void user_insert(struct emu *e, struct user *u)
+{
 	vec_push(&e->st.all[K_USER], u);
 	vec_push(&e->st.live[K_USER], u);
 	touched(e, K_USER);
+}
+
+struct user *user_create(struct emu *e)
+{
+	struct user *u = user_alloc(e);
+
+	user_insert(e, u);
 	return u;
 }
 
@@ -1087,16 +1100,28 @@ static void gen_group_fields(struct emu *e, struct group *g)
 		   : rstr_from(pick(e, sentences, N(sentences)));
 }
 
-struct group *group_create(struct emu *e)
+struct group *group_alloc(struct emu *e)
 {
 	struct group *g = xcalloc(1, sizeof(*g));
 
 	g->id = new_id(e, K_GROUP);
 	gen_group_fields(e, g);
 	g->primary_contact_id = rng_chance(&e->rng, 0.5) ? 0 : random_live_id(e, K_USER);
+	return g;
+}
+
+void group_insert(struct emu *e, struct group *g)
+{
 	vec_push(&e->st.all[K_GROUP], g);
 	vec_push(&e->st.live[K_GROUP], g);
 	touched(e, K_GROUP);
+}
+
+struct group *group_create(struct emu *e)
+{
+	struct group *g = group_alloc(e);
+
+	group_insert(e, g);
 	return g;
 }
 
@@ -1340,7 +1365,7 @@ const struct tsort *store_sorted_tickets(struct emu *e, int field)
 
 /* ---- teardown ------------------------------------------------------------------ */
 
-static void user_free(struct user *u)
+void user_discard(struct user *u)
 {
 	struct rstr **f[] = { &u->email, &u->first_name, &u->middle_name,
 			      &u->last_name, &u->work_phone, &u->cell_phone,
@@ -1353,7 +1378,7 @@ static void user_free(struct user *u)
 	free(u);
 }
 
-static void group_free(struct group *g)
+void group_discard(struct group *g)
 {
 	struct rstr **f[] = { &g->name, &g->support_info_url, &g->address,
 			      &g->address2, &g->city, &g->state, &g->zip,
@@ -1384,7 +1409,7 @@ void store_free(struct store *st)
 		free(c);
 	}
 	for (size_t i = 0; i < st->all[K_USER].n; i++)
-		user_free(st->all[K_USER].v[i]);
+		user_discard(st->all[K_USER].v[i]);
 	for (size_t i = 0; i < st->all[K_QUEUE].n; i++) {
 		struct queue *q = st->all[K_QUEUE].v[i];
 		rstr_unref(q->name);
@@ -1393,7 +1418,7 @@ void store_free(struct store *st)
 		free(q);
 	}
 	for (size_t i = 0; i < st->all[K_GROUP].n; i++)
-		group_free(st->all[K_GROUP].v[i]);
+		group_discard(st->all[K_GROUP].v[i]);
 	for (int k = 0; k < K_MAX; k++) {
 		free(st->all[k].v);
 		free(st->live[k].v);

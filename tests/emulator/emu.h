@@ -21,6 +21,7 @@ struct evhttp_request;
 struct event_base;
 struct evhttp;
 struct json_object;
+struct pending;
 
 #define TS_NULL INT64_MIN  /* a null timestamp */
 #define TS_INF INT64_MAX   /* "never" for visibility windows */
@@ -298,7 +299,7 @@ struct emu {
 	struct stat_ent *stats;
 	size_t nstats, capstats;
 	uint64_t req_total, req_v1, req_v2, req_ctl, shifts, cuts, injected;
-	int pending; /* delayed requests in flight */
+	struct pending *pending; /* delayed requests in flight */
 };
 
 /* data.c */
@@ -325,11 +326,17 @@ struct comment *comment_create(struct emu *e, struct ticket *t,
 void comment_touch(struct emu *e, struct comment *c); /* after an edit */
 void comment_delete(struct emu *e, struct comment *c);
 struct user *user_create(struct emu *e);
+struct user *user_alloc(struct emu *e);       /* not yet in the store */
+void user_insert(struct emu *e, struct user *u);
+void user_discard(struct user *u);
 void user_touch(struct emu *e, struct user *u);
 void user_delete(struct emu *e, struct user *u);
 struct queue *queue_create(struct emu *e);
 void queue_delete(struct emu *e, struct queue *q);
 struct group *group_create(struct emu *e);
+struct group *group_alloc(struct emu *e);
+void group_insert(struct emu *e, struct group *g);
+void group_discard(struct group *g);
 void group_delete(struct emu *e, struct group *g);
 void touched(struct emu *e, enum kind k);
 /* random realistic edits */
@@ -382,6 +389,7 @@ bool search_sf_valid(const char *sf);
 
 /* http.c */
 void http_api_cb(struct evhttp_request *req, void *arg);
+void http_pending_free_all(struct emu *e);
 void send_json(struct evhttp_request *req, int code, struct sbuf *sb);
 void send_text(struct evhttp_request *req, int code, const char *body);
 void stat_count(struct emu *e, const char *cls, int code);
@@ -392,6 +400,7 @@ int faults_apply_json(struct emu *e, struct json_object *o, char *err,
 		      size_t errlen);
 void faults_render(struct emu *e, struct sbuf *sb);
 void faults_init(struct faults *f);
+void stats_free(struct emu *e);
 void faults_free(struct faults *f);
 int idset_parse_list(struct idset *s, const char *csv);
 
