@@ -460,6 +460,10 @@ static struct node *parse_primary(struct parser *p, const struct field *f, bool 
 		fail(p, "unexpected character");
 		return NULL;
 	}
+	if (peek_kw(p, "AND") || peek_kw(p, "OR") || peek_kw(p, "&&") || peek_kw(p, "||")) {
+		fail(p, "operator without operand");
+		return NULL;
+	}
 	w = read_word(p, "()[]{}\":", &len);
 	if (cur(p) == ':') {
 		const struct field *fld;
