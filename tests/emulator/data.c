@@ -1219,7 +1219,9 @@ void store_generate(struct emu *e)
 		tdata_init(&d);
 		d.id = new_id(e, K_TICKET);
 		gen_ticket_fields(e, &d, created, updated);
-		if (i * nlong / (nt ? nt : 1) != (i + 1) * nlong / (nt ? nt : 1) && nlong) {
+		/* a few long descriptions, spread out (not on the newest ticket) */
+		if (nlong && (((int64_t)i * 2 * nlong + nt) / (2 * (int64_t)nt)) !=
+			     (((int64_t)(i + 1) * 2 * nlong + nt) / (2 * (int64_t)nt))) {
 			rstr_unref(d.description);
 			d.description = gen_long_text(e);
 		}

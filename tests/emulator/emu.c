@@ -7,6 +7,7 @@
 #include <event2/http.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
 	int64_t t0;
-	int rc = 1;
+	int rc = 1, one = 1;
 
 	memset(&e, 0, sizeof(e));
 	e.opt.access_key = xstrdup("0123abcd");
@@ -294,6 +295,8 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
+	/* accepted sockets inherit it: no Nagle stalls on keep-alive answers */
+	setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &slen) < 0) {
 		fprintf(stderr, "mojo-emulator: getsockname: %s\n", strerror(errno));
 		goto out;
