@@ -6,9 +6,12 @@ tests_emulator_mojo_emulator_SOURCES = \
 	tests/emulator/emu.c \
 	tests/emulator/util.c \
 	tests/emulator/data.c \
+	tests/emulator/store.c \
 	tests/emulator/render.c \
 	tests/emulator/search.c \
+	tests/emulator/api.h \
 	tests/emulator/http.c \
+	tests/emulator/writes.c \
 	tests/emulator/faults.c \
 	tests/emulator/ctl.c
 tests_emulator_mojo_emulator_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
