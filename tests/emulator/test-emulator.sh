@@ -13,15 +13,23 @@ pids=()
 n=0
 failed=0
 
+watchdog=
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 # a hard bound on the whole run
 trap 'echo "Bail out! test-emulator.sh took longer than 120 s"; exit 1' TERM
-( exec >/dev/null 2>&1; sleep 120; kill -TERM $$ ) &
+(
+	exec >/dev/null 2>&1
+	sleep 120 &
+	spid=$!
+	trap 'kill $spid; exit 0' TERM
+	wait $spid && kill -TERM $$
+) &
 watchdog=$!
 
 for tool in curl jq iconv; do
@@ -545,5 +553,4 @@ get_big=$(curl -s "http://127.0.0.1:$P6/api/v2/tickets/search?access_key=0123abc
 eq "big data set: search pages work" "$get_big" 100
 
 echo "1..$n"
-kill "$watchdog" 2>/dev/null
 exit 0
