@@ -129,6 +129,18 @@ create table sync_state (
 insert into sync_state (resource) values
     ('tickets'), ('comments'), ('users'), ('ticket_queues'), ('companies');
 
+-- Records that could not be fetched, parsed or stored: retried every cycle until they are.
+-- The watermark moves on; this list is what keeps a bad record from being passed for good.
+create table sync_failures (
+    resource       text not null,
+    id             bigint not null,
+    reason         text not null,
+    first_failed   timestamptz not null default now(),
+    last_failed    timestamptz not null default now(),
+    attempts       integer not null default 1,
+    primary key (resource, id)
+);
+
 -- The audit trail: every version of a ticket the daemon has stored, append-only.
 -- valid_from is the version's updated_on (the helpdesk's clock), valid_to is closed when a newer version arrives.
 create table ticket_history (

@@ -9,8 +9,10 @@
 #include "log.h"
 #include "mojo.h"
 #include "store.h"
+#include "sync.h"
 
 #include <event2/event.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -196,6 +198,91 @@ done:
 	return rc;
 }
 
+struct oneshot {
+	struct event_base *base;
+	bool done;
+	bool ok;
+	int signals;
+	struct sync *sync;
+};
+
+static void
+oneshot_done_cb(struct sync *s, const struct sync_stats *stats, void *arg)
+{
+	struct oneshot *o = arg;
+	char line[2048];
+
+	(void)s;
+	sync_format_summary(stats, line, sizeof(line));
+	if (stats->ok)
+		log_info("%s", line);
+	else
+		log_error("%s", line);
+	o->done = true;
+	o->ok = stats->ok;
+	event_base_loopexit(o->base, NULL);
+}
+
+static void
+oneshot_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct oneshot *o = arg;
+
+	(void)what;
+	if (o->signals++ == 0) {
+		log_warn("%s: stopping; pages not yet committed are dropped and fetched again next time",
+			 strsignal((int)sig));
+		sync_stop(o->sync);
+	} else {
+		log_warn("%s again: exiting now", strsignal((int)sig));
+		event_base_loopbreak(o->base);
+	}
+}
+
+/* One cycle of every resource (with reconciliation when full). */
+static int
+cmd_sync(const struct config *cfg, bool full)
+{
+	struct http_options opt = { (int)cfg->concurrency, cfg->timeout_ms, 256u << 20 };
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct oneshot o;
+	struct store *st;
+	struct http *h = NULL;
+	int rc = EXIT_WORK;
+
+	memset(&o, 0, sizeof(o));
+	st = open_store(cfg, true);
+	if (st == NULL)
+		return EXIT_WORK;
+	o.base = event_base_new();
+	if (o.base == NULL || (h = http_new(o.base, &opt)) == NULL ||
+	    (o.sync = sync_new(o.base, cfg, st, h)) == NULL) {
+		log_error("cannot set up the event loop");
+		goto done;
+	}
+	sigint = evsignal_new(o.base, SIGINT, oneshot_signal_cb, &o);
+	sigterm = evsignal_new(o.base, SIGTERM, oneshot_signal_cb, &o);
+	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) != 0 || evsignal_add(sigterm, NULL) != 0) {
+		log_error("cannot set up signal handling");
+		goto done;
+	}
+	sync_start(o.sync, full, oneshot_done_cb, &o);
+	event_base_dispatch(o.base);
+	if (o.done && o.ok)
+		rc = EXIT_SUCCESS;
+done:
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	sync_free(o.sync);
+	http_free(h);
+	if (o.base != NULL)
+		event_base_free(o.base);
+	store_free(st);
+	return rc;
+}
+
 static int
 cmd_check(const struct config *cfg)
 {
@@ -311,9 +398,10 @@ main(int argc, char **argv)
 		rc = cmd_status(cfg);
 	else if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(cfg);
+	else if (strcmp(cmd, "sync") == 0)
+		rc = cmd_sync(cfg, full);
 	else {
-		(void)full;
-		log_error("%s: the sync engine is not built yet (issue 4)", cmd);
+		log_error("%s: the daemon is not built yet (issue 5); use mojosync sync", cmd);
 		rc = EXIT_WORK;
 	}
 	config_free(cfg);

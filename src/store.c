@@ -6,6 +6,7 @@
 #include "log.h"
 #include "migrations.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,21 @@ exec_command(struct store *st, const char *what, const char *sql, int nparams, c
 	return rc;
 }
 
+/* Server notices ("schema already exists, skipping") are debug lines, not noise on stderr. */
+static void
+notice_cb(void *arg, const char *message)
+{
+	char line[1024];
+	size_t n;
+
+	(void)arg;
+	snprintf(line, sizeof(line), "%s", message);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	log_debug("database: %s", line);
+}
+
 struct store *
 store_connect(const struct config *cfg)
 {
@@ -74,6 +90,7 @@ store_connect(const struct config *cfg)
 			  cfg->path, st->conn ? pq_message(st->conn, NULL, msg, sizeof(msg)) : "out of memory");
 		goto fail;
 	}
+	PQsetNoticeProcessor(st->conn, notice_cb, NULL);
 	st->schema = strdup(cfg->schema);
 	st->ident = PQescapeIdentifier(st->conn, cfg->schema, strlen(cfg->schema));
 	if (st->schema == NULL || st->ident == NULL) {
@@ -347,4 +364,517 @@ store_print_status(struct store *st)
 			PQgetvalue(res, (int)i, 5));
 	PQclear(res);
 	return 0;
+}
+
+/* ---- the sync engine's statements ---- */
+
+/* Runs a statement with text parameters; returns the result or NULL after logging. */
+static PGresult *
+exec_params(struct store *st, const char *what, const char *sql, int n, const char *const *params, ExecStatusType want)
+{
+	char msg[1024];
+	PGresult *res;
+
+	res = PQexecParams(st->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != want) {
+		log_error("database: %s failed: %s", what, pq_message(st->conn, res, msg, sizeof(msg)));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+int
+store_begin(struct store *st)
+{
+	return exec_command(st, "begin", "begin", 0, NULL);
+}
+
+int
+store_commit(struct store *st)
+{
+	return exec_command(st, "commit", "commit", 0, NULL);
+}
+
+void
+store_rollback(struct store *st)
+{
+	PGresult *res = PQexec(st->conn, "rollback");
+
+	PQclear(res);
+}
+
+/* A PostgreSQL bigint[] literal: {1,2,3}. */
+static char *
+id_array(const int64_t *ids, size_t n)
+{
+	char *s = malloc(n * 21 + 3), *p;
+	size_t i;
+
+	if (s == NULL)
+		return NULL;
+	p = s;
+	*p++ = '{';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, i ? ",%lld" : "%lld", (long long)ids[i]);
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+static const char *
+cast_of(enum mojo_col_type t)
+{
+	switch (t) {
+	case MOJO_COL_BIGINT:
+		return "::bigint";
+	case MOJO_COL_BOOL:
+		return "::boolean";
+	case MOJO_COL_TIME:
+		return "::timestamptz";
+	case MOJO_COL_DATE:
+		return "::date";
+	default:
+		return "";
+	}
+}
+
+/* Appends printf output to a growing string; returns -1 when out of memory. */
+static int
+sb_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) MOJO_PRINTF(4, 5);
+
+static int
+sb_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -1;
+		if (*len + (size_t)n < *cap) {
+			*len += (size_t)n;
+			return 0;
+		}
+		*cap = (*cap + (size_t)n) * 2;
+		*buf = realloc(*buf, *cap);
+		if (*buf == NULL)
+			return -1;
+	}
+}
+
+/* The upsert of one kind, built from the column table of mojo. */
+static char *
+upsert_sql(const struct store *st, enum mojo_kind kind)
+{
+	const struct mojo_column *cols;
+	const char *table = mojo_kind_table(kind);
+	size_t n, i, len = 0, cap = 4096;
+	bool has_updated = false;
+	char *s = malloc(cap);
+
+	if (s == NULL)
+		return NULL;
+	cols = mojo_columns(kind, &n);
+	for (i = 0; i < n; i++)
+		has_updated |= strcmp(cols[i].name, "updated_on") == 0;
+	s[0] = '\0';
+	/* The newest of duplicate ids in one page wins; ON CONFLICT may not touch a row twice. */
+	sb_printf(&s, &len, &cap,
+		  "with input as (select distinct on ((w->'raw'->>'id')::bigint) w->'raw' as raw, w "
+		  "from pg_catalog.jsonb_array_elements($1::jsonb) as e(w) "
+		  "order by (w->'raw'->>'id')::bigint, %s) "
+		  "insert into %s.%s as t (id",
+		  has_updated ? "(w->'raw'->>'updated_on')::timestamptz desc nulls last" : "1", st->ident, table);
+	for (i = 0; i < n; i++)
+		sb_printf(&s, &len, &cap, ", %s", cols[i].name);
+	if (kind == MOJO_TICKETS)
+		sb_printf(&s, &len, &cap, ", custom_fields");
+	sb_printf(&s, &len, &cap, ", raw, synced_at, deleted_at) select (raw->>'id')::bigint");
+	for (i = 0; i < n; i++) {
+		if (kind == MOJO_COMMENTS && strcmp(cols[i].name, "ticket_id") == 0)
+			sb_printf(&s, &len, &cap,
+				  ", coalesce((raw->>'ticket_id')::bigint, nullif((w->>'parent_id')::bigint, 0))");
+		else
+			sb_printf(&s, &len, &cap, ", (raw->>'%s')%s", cols[i].name, cast_of(cols[i].type));
+	}
+	if (kind == MOJO_TICKETS)
+		sb_printf(&s, &len, &cap, ", coalesce(w->'custom_fields', '{}'::jsonb)");
+	sb_printf(&s, &len, &cap, ", raw, now(), null from input on conflict (id) do update set ");
+	for (i = 0; i < n; i++)
+		sb_printf(&s, &len, &cap, "%s = excluded.%s, ", cols[i].name, cols[i].name);
+	if (kind == MOJO_TICKETS)
+		sb_printf(&s, &len, &cap, "custom_fields = excluded.custom_fields, ");
+	sb_printf(&s, &len, &cap,
+		  "raw = excluded.raw, synced_at = excluded.synced_at, deleted_at = null "
+		  "where (t.raw is distinct from excluded.raw or t.deleted_at is not null)");
+	/* Never older: a late or stale answer does not overwrite a newer row. */
+	if (has_updated)
+		sb_printf(&s, &len, &cap,
+			  " and (t.updated_on is null or excluded.updated_on is null or excluded.updated_on >= t.updated_on)");
+	if (sb_printf(&s, &len, &cap, " returning t.id, (t.xmax = 0)") != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+store_upsert(struct store *st, enum mojo_kind kind, const char *json, struct store_counts *c, struct ids *updated)
+{
+	const char *params[1] = { json };
+	char what[64];
+	PGresult *res;
+	char *sql;
+	int i;
+
+	sql = upsert_sql(st, kind);
+	if (sql == NULL)
+		return -1;
+	snprintf(what, sizeof(what), "storing %s", mojo_kind_table(kind));
+	res = exec_params(st, what, sql, 1, params, PGRES_TUPLES_OK);
+	free(sql);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (PQgetvalue(res, i, 1)[0] == 't') {
+			c->inserted++;
+		} else {
+			c->updated++;
+			if (updated != NULL)
+				ids_add(updated, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+store_changed(struct store *st, enum mojo_kind kind, const int64_t *ids, const int64_t *updated, size_t n,
+	      bool *changed)
+{
+	char sql[512];
+	const char *params[1];
+	PGresult *res;
+	char *arr;
+	size_t i, j;
+	int rows;
+
+	for (i = 0; i < n; i++)
+		changed[i] = true;
+	if (n == 0)
+		return 0;
+	arr = id_array(ids, n);
+	if (arr == NULL)
+		return -1;
+	params[0] = arr;
+	snprintf(sql, sizeof(sql),
+		 "select id, coalesce((extract(epoch from updated_on) * 1000000)::bigint, -1), deleted_at is not null "
+		 "from %s.%s where id = any($1::bigint[])",
+		 st->ident, mojo_kind_table(kind));
+	res = exec_params(st, "reading stored versions", sql, 1, params, PGRES_TUPLES_OK);
+	free(arr);
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
+	for (j = 0; j < (size_t)rows; j++) {
+		int64_t id = strtoll(PQgetvalue(res, (int)j, 0), NULL, 10);
+		int64_t have = strtoll(PQgetvalue(res, (int)j, 1), NULL, 10);
+		bool deleted = PQgetvalue(res, (int)j, 2)[0] == 't';
+		for (i = 0; i < n; i++) {
+			if (ids[i] != id)
+				continue;
+			if (deleted)
+				changed[i] = true;
+			else if (updated == NULL)
+				changed[i] = false;
+			else
+				changed[i] = updated[i] == MOJO_NO_TIME || have == -1 || have < updated[i];
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+store_live_ids(struct store *st, enum mojo_kind kind, int64_t **ids, size_t *n)
+{
+	char sql[256];
+	PGresult *res;
+	int i;
+
+	*ids = NULL;
+	*n = 0;
+	snprintf(sql, sizeof(sql), "select id from %s.%s where deleted_at is null order by id", st->ident,
+		 mojo_kind_table(kind));
+	res = exec_params(st, "listing stored ids", sql, 0, NULL, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return -1;
+	*ids = malloc(sizeof(**ids) * ((size_t)PQntuples(res) + 1));
+	if (*ids == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		(*ids)[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	*n = (size_t)PQntuples(res);
+	PQclear(res);
+	return 0;
+}
+
+static int
+exec_count(struct store *st, const char *what, const char *sql, int nparams, const char *const *params, long *count)
+{
+	PGresult *res = exec_params(st, what, sql, nparams, params, PGRES_COMMAND_OK);
+
+	if (res == NULL)
+		return -1;
+	if (count != NULL)
+		*count += strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int
+store_mark_deleted(struct store *st, enum mojo_kind kind, const int64_t *ids, size_t n, struct store_counts *c)
+{
+	char sql[256];
+	const char *params[1];
+	char *arr;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	arr = id_array(ids, n);
+	if (arr == NULL)
+		return -1;
+	params[0] = arr;
+	snprintf(sql, sizeof(sql),
+		 "update %s.%s set deleted_at = now() where id = any($1::bigint[]) and deleted_at is null", st->ident,
+		 mojo_kind_table(kind));
+	rc = exec_count(st, "marking deletions", sql, 1, params, &c->deleted);
+	free(arr);
+	return rc;
+}
+
+int
+store_mark_comments_gone(struct store *st, const int64_t *tickets, size_t nt, const int64_t *keep, size_t nk,
+			 struct store_counts *c)
+{
+	char sql[256];
+	const char *params[2];
+	char *ta, *ka;
+	int rc = -1;
+
+	if (nt == 0)
+		return 0;
+	ta = id_array(tickets, nt);
+	ka = id_array(keep, nk);
+	if (ta != NULL && ka != NULL) {
+		params[0] = ta;
+		params[1] = ka;
+		snprintf(sql, sizeof(sql),
+			 "update %s.comments set deleted_at = now() where ticket_id = any($1::bigint[]) "
+			 "and deleted_at is null and id <> all($2::bigint[])",
+			 st->ident);
+		rc = exec_count(st, "marking deleted comments", sql, 2, params, &c->deleted);
+	}
+	free(ta);
+	free(ka);
+	return rc;
+}
+
+int
+store_get_watermark(struct store *st, const char *resource, int64_t *us)
+{
+	char sql[256];
+	const char *params[1] = { resource };
+	PGresult *res;
+
+	*us = MOJO_NO_TIME;
+	snprintf(sql, sizeof(sql),
+		 "select (extract(epoch from watermark) * 1000000)::bigint from %s.sync_state where resource = $1",
+		 st->ident);
+	res = exec_params(st, "reading the watermark", sql, 1, params, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		*us = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int
+store_set_watermark(struct store *st, const char *resource, int64_t us)
+{
+	char sql[256], when[64];
+	const char *params[2] = { resource, when };
+
+	mojo_format_time(us, true, when, sizeof(when));
+	snprintf(sql, sizeof(sql),
+		 "update %s.sync_state set watermark = greatest(watermark, $2::timestamptz), last_attempt = now() "
+		 "where resource = $1",
+		 st->ident);
+	return exec_count(st, "moving the watermark", sql, 2, params, NULL);
+}
+
+int
+store_finish_resource(struct store *st, const char *resource, const char *error)
+{
+	char sql[256];
+	const char *params[2] = { resource, error };
+
+	if (error == NULL)
+		snprintf(sql, sizeof(sql),
+			 "update %s.sync_state set last_success = now(), last_attempt = now(), last_error = null "
+			 "where resource = $1",
+			 st->ident);
+	else
+		snprintf(sql, sizeof(sql),
+			 "update %s.sync_state set last_attempt = now(), last_error = $2 where resource = $1", st->ident);
+	return exec_count(st, "recording the outcome", sql, error == NULL ? 1 : 2, params, NULL);
+}
+
+int
+store_failure_add(struct store *st, const char *resource, int64_t id, const char *reason)
+{
+	char sql[512], idtext[24];
+	const char *params[3] = { resource, idtext, reason };
+
+	snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
+	snprintf(sql, sizeof(sql),
+		 "insert into %s.sync_failures (resource, id, reason) values ($1, $2, $3) "
+		 "on conflict (resource, id) do update set reason = excluded.reason, last_failed = now(), "
+		 "attempts = sync_failures.attempts + 1",
+		 st->ident);
+	return exec_count(st, "recording a failed record", sql, 3, params, NULL);
+}
+
+int
+store_failure_clear(struct store *st, const char *resource, const int64_t *ids, size_t n)
+{
+	char sql[256];
+	const char *params[2] = { resource, NULL };
+	char *arr;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	arr = id_array(ids, n);
+	if (arr == NULL)
+		return -1;
+	params[1] = arr;
+	snprintf(sql, sizeof(sql), "delete from %s.sync_failures where resource = $1 and id = any($2::bigint[])",
+		 st->ident);
+	rc = exec_count(st, "clearing failed records", sql, 2, params, NULL);
+	free(arr);
+	return rc;
+}
+
+int
+store_failure_ids(struct store *st, const char *resource, int64_t **ids, size_t *n)
+{
+	char sql[256];
+	const char *params[1] = { resource };
+	PGresult *res;
+	int i;
+
+	*ids = NULL;
+	*n = 0;
+	snprintf(sql, sizeof(sql), "select id from %s.sync_failures where resource = $1 order by id", st->ident);
+	res = exec_params(st, "reading failed records", sql, 1, params, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return -1;
+	*ids = malloc(sizeof(**ids) * ((size_t)PQntuples(res) + 1));
+	if (*ids == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		(*ids)[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	*n = (size_t)PQntuples(res);
+	PQclear(res);
+	return 0;
+}
+
+int
+store_tickets_embedding(struct store *st, const struct ids *users, const struct ids *queues,
+			const struct ids *companies, struct ids *out)
+{
+	char sql[1024];
+	const char *params[3];
+	char *u, *q, *c;
+	PGresult *res = NULL;
+	int i, rc = -1;
+
+	if (users->n == 0 && queues->n == 0 && companies->n == 0)
+		return 0;
+	u = id_array(users->v, users->n);
+	q = id_array(queues->v, queues->n);
+	c = id_array(companies->v, companies->n);
+	if (u == NULL || q == NULL || c == NULL)
+		goto out;
+	params[0] = u;
+	params[1] = q;
+	params[2] = c;
+	snprintf(sql, sizeof(sql),
+		 "select id from %s.tickets where deleted_at is null and (user_id = any($1::bigint[]) "
+		 "or assigned_to_id = any($1::bigint[]) or ticket_queue_id = any($2::bigint[]) "
+		 "or company_id = any($3::bigint[])) "
+		 "union select ticket_id from %s.comments where deleted_at is null and user_id = any($1::bigint[]) "
+		 "and ticket_id in (select id from %s.tickets where deleted_at is null)",
+		 st->ident, st->ident, st->ident);
+	res = exec_params(st, "finding tickets that embed changed records", sql, 3, params, PGRES_TUPLES_OK);
+	if (res == NULL)
+		goto out;
+	for (i = 0; i < PQntuples(res); i++)
+		if (ids_add(out, strtoll(PQgetvalue(res, i, 0), NULL, 10)) != 0)
+			goto out;
+	rc = 0;
+out:
+	PQclear(res);
+	free(u);
+	free(q);
+	free(c);
+	return rc;
+}
+
+int
+store_users_embedding(struct store *st, const struct ids *companies, const struct ids *queues, struct ids *out)
+{
+	char sql[512];
+	const char *params[2];
+	PGresult *res;
+	char *c, *q;
+	int i, rc = -1;
+
+	if (companies->n == 0 && queues->n == 0)
+		return 0;
+	c = id_array(companies->v, companies->n);
+	q = id_array(queues->v, queues->n);
+	params[0] = c;
+	params[1] = q;
+	snprintf(sql, sizeof(sql),
+		 "select id from %s.users u where deleted_at is null and (company_id = any($1::bigint[]) "
+		 "or (cardinality($2::bigint[]) > 0 and exists (select 1 from pg_catalog.jsonb_array_elements("
+		 "case when pg_catalog.jsonb_typeof(u.raw->'related_data'->'accessible_queues') = 'array' "
+		 "then u.raw->'related_data'->'accessible_queues' else '[]' end) a "
+		 "where (a->>'id') ~ '^[0-9]{1,18}$' and (a->>'id')::bigint = any($2::bigint[]))))",
+		 st->ident);
+	res = c && q ? exec_params(st, "finding users that embed changed records", sql, 2, params, PGRES_TUPLES_OK)
+		     : NULL;
+	free(c);
+	free(q);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++)
+		if (ids_add(out, strtoll(PQgetvalue(res, i, 0), NULL, 10)) != 0)
+			goto out;
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
 }

@@ -45,4 +45,74 @@ int store_latest_version(void);
 /* Prints the per-resource sync state table (the `status` command). */
 int store_print_status(struct store *st);
 
+
+
+/* ---- the sync engine's statements ---- */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ids.h"
+#include "mojo.h"
+
+struct store_counts {
+	long inserted;
+	long updated;
+	long deleted;
+};
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/*
+ * Upserts a page: json is a JSON array of mojo_record.json elements.  One
+ * statement; a row is written only when its raw differs or it was marked
+ * deleted, and never with an older updated_on than it has.  Adds to *c,
+ * and the ids of rows that existed and changed to *updated (when not NULL).
+ */
+int store_upsert(struct store *st, enum mojo_kind kind, const char *json, struct store_counts *c,
+		 struct ids *updated);
+
+/*
+ * For each id: changed[i] = true when the table lacks it, holds it as
+ * deleted, or holds an older updated_on than updated[i] (or updated[i] is
+ * MOJO_NO_TIME: unknown, so changed).  With updated NULL, only "lacks it
+ * or holds it as deleted" counts.  One query.
+ */
+int store_changed(struct store *st, enum mojo_kind kind, const int64_t *ids, const int64_t *updated, size_t n,
+		  bool *changed);
+
+/* The live (not deleted) ids of a table, ascending; *ids is malloc'd. */
+int store_live_ids(struct store *st, enum mojo_kind kind, int64_t **ids, size_t *n);
+
+/* Marks ids deleted (deleted_at = now()) where not already; adds to c->deleted. */
+int store_mark_deleted(struct store *st, enum mojo_kind kind, const int64_t *ids, size_t n, struct store_counts *c);
+
+/* Marks deleted the live comments of tickets[] whose ids are not in keep[]. */
+int store_mark_comments_gone(struct store *st, const int64_t *tickets, size_t nt, const int64_t *keep, size_t nk,
+			     struct store_counts *c);
+
+/*
+ * Live tickets whose stored objects embed one of these users (requester,
+ * assignee, comment author), queues or companies: their related_data went
+ * stale when those changed.  Appends to *out.
+ */
+int store_tickets_embedding(struct store *st, const struct ids *users, const struct ids *queues,
+			    const struct ids *companies, struct ids *out);
+
+/* Live users whose stored objects embed one of these companies or queues (an agent's accessible_queues). */
+int store_users_embedding(struct store *st, const struct ids *companies, const struct ids *queues, struct ids *out);
+
+/* Watermark of a resource: MOJO_NO_TIME when none. */
+int store_get_watermark(struct store *st, const char *resource, int64_t *us);
+/* Moves the watermark forward (never back) within the current transaction. */
+int store_set_watermark(struct store *st, const char *resource, int64_t us);
+/* Records a cycle's outcome: error NULL = success (last_success), else last_error. */
+int store_finish_resource(struct store *st, const char *resource, const char *error);
+
+/* The retry list (sync_failures). */
+int store_failure_add(struct store *st, const char *resource, int64_t id, const char *reason);
+int store_failure_clear(struct store *st, const char *resource, const int64_t *ids, size_t n);
+int store_failure_ids(struct store *st, const char *resource, int64_t **ids, size_t *n);
 #endif

@@ -138,3 +138,104 @@ wait_for() {
 	done
 	return 1
 }
+
+# emu_start [options]: the helpdesk emulator on a free loopback port; sets EMU and HELPDESK_URL.
+emu_start() {
+	local out=$T_TMP/emu.$RANDOM.out
+	"$EMULATOR" --port 0 --access-key "${ACCESS_KEY:-test-access-key-0123456789abcdef}" --quiet "$@" >"$out" 2>"$out.err" &
+	EMU_PID=$!
+	T_CLEANUP+=("kill $EMU_PID")
+	if ! wait_for 60 grep -q '^listening on 127.0.0.1:' "$out"; then
+		echo "Bail out! the emulator did not start: $(cat "$out.err")"
+		exit 1
+	fi
+	EMU=http://$(sed -n 's/^listening on //p' "$out")
+	HELPDESK_URL=$EMU
+}
+
+emu_stop() {
+	kill "$EMU_PID" 2>/dev/null
+	wait "$EMU_PID" 2>/dev/null
+}
+
+emu_get() { curl -sf "$EMU$1"; }
+emu_post() { curl -sf -X POST -H 'Content-Type: application/json' --data "$2" "$EMU$1"; }
+
+# load_truth: the emulator's ground truth into the table _truth(j jsonb) of the test database.
+load_truth() {
+	emu_get /_emu/truth >"$T_TMP/truth.json" || { echo "# cannot read the truth"; return 1; }
+	psql_q "drop table if exists public._truth; create table public._truth (j jsonb)"
+	# CSV with quote and delimiter characters that JSON text never holds: the text arrives verbatim.
+	tr -d '\n' <"$T_TMP/truth.json" | psql -X -q -v ON_ERROR_STOP=1 \
+		-c "\\copy public._truth from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')"
+}
+
+# compare_truth SCHEMA: prints the number of differences between the mirror and the truth (0: equal),
+# and each difference as a TAP comment. Checks live ids, raw, every typed column against raw, custom_fields,
+# and deleted_at of the records the truth lists as deleted.
+compare_truth() {
+	local schema=${1:-mojo}
+	load_truth || { echo 1; return; }
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -v schema="$schema" <<'SQL'
+create or replace function pg_temp.diffs(s text) returns table (what text) language plpgsql as $$
+declare
+	k record;
+	c record;
+	n bigint;
+begin
+	for k in select * from (values ('tickets', 'tickets'), ('comments', 'comments'), ('users', 'users'),
+	                               ('ticket_queues', 'ticket_queues'), ('groups', 'companies')) v(kind, tab) loop
+		-- live records: same ids, same raw
+		for c in execute format($q$
+			with t as (select (e->>'id')::bigint as id, e as raw
+			             from public._truth, jsonb_array_elements(j->%L) e),
+			     m as (select id, raw from %I.%I where deleted_at is null)
+			select coalesce(t.id, m.id) as id,
+			       case when m.id is null then 'missing' when t.id is null then 'extra live row'
+			            else 'raw differs' end as why
+			  from t full join m on m.id = t.id
+			 where m.id is null or t.id is null or m.raw <> t.raw
+			 order by 1 limit 20$q$, k.kind, s, k.tab) loop
+			what := format('%s %s: %s', k.tab, c.id, c.why);
+			return next;
+		end loop;
+		-- deleted records: marked
+		for c in execute format($q$
+			select (d)::bigint as id from public._truth, jsonb_array_elements_text(j->'deleted'->%L) d
+			 where exists (select 1 from %I.%I m where m.id = d::bigint and m.deleted_at is null)
+			 limit 20$q$, k.kind, s, k.tab) loop
+			what := format('%s %s: deleted in the helpdesk, live in the mirror', k.tab, c.id);
+			return next;
+		end loop;
+		-- typed columns hold the value of the same-named key of raw
+		for c in select column_name, data_type from information_schema.columns
+		          where table_schema = s and table_name = k.tab
+		            and column_name not in ('id', 'raw', 'synced_at', 'deleted_at', 'custom_fields') loop
+			execute format($q$select count(*) from %I.%I where %I is distinct from
+			                  case when %s then (raw->>%L)::%s end$q$,
+			               s, k.tab, c.column_name,
+			               case when k.tab = 'comments' and c.column_name = 'ticket_id' then 'true'
+			                    else format('raw ? %L', c.column_name) end,
+			               c.column_name, c.data_type) into n;
+			if n > 0 then
+				what := format('%s.%s: %s rows differ from raw', k.tab, c.column_name, n);
+				return next;
+			end if;
+		end loop;
+	end loop;
+	-- custom_fields: the show form's custom_field_values (or v1's custom_field_ keys) by name
+	execute format($q$select count(*) from %I.tickets t where deleted_at is null and custom_fields is distinct from
+		coalesce((select jsonb_object_agg(regexp_replace(v->>'name', '^custom_field_', ''), v->'value')
+		            from jsonb_array_elements(coalesce(t.raw->'custom_field_values', '[]')) v),
+		         (select jsonb_object_agg(substr(key, 14), value) from jsonb_each(t.raw)
+		           where key like 'custom\_field\_%%' and key <> 'custom_field_values'),
+		         '{}')$q$, s) into n;
+	if n > 0 then
+		what := format('tickets.custom_fields: %s rows differ from raw', n);
+		return next;
+	end if;
+end $$;
+select count(*) from pg_temp.diffs(:'schema');
+select '# ' || what from pg_temp.diffs(:'schema');
+SQL
+}
