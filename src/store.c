@@ -722,16 +722,16 @@ store_set_watermark(struct store *st, const char *resource, int64_t us)
 }
 
 int
-store_finish_resource(struct store *st, const char *resource, const char *error)
+store_finish_resource(struct store *st, const char *resource, const char *error, bool reconciled)
 {
-	char sql[256];
+	char sql[320];
 	const char *params[2] = { resource, error };
 
 	if (error == NULL)
 		snprintf(sql, sizeof(sql),
-			 "update %s.sync_state set last_success = now(), last_attempt = now(), last_error = null "
+			 "update %s.sync_state set last_success = now(), last_attempt = now(), last_error = null%s "
 			 "where resource = $1",
-			 st->ident);
+			 st->ident, reconciled ? ", last_reconcile = now()" : "");
 	else
 		snprintf(sql, sizeof(sql),
 			 "update %s.sync_state set last_attempt = now(), last_error = $2 where resource = $1", st->ident);

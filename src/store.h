@@ -108,8 +108,11 @@ int store_users_embedding(struct store *st, const struct ids *companies, const s
 int store_get_watermark(struct store *st, const char *resource, int64_t *us);
 /* Moves the watermark forward (never back) within the current transaction. */
 int store_set_watermark(struct store *st, const char *resource, int64_t us);
-/* Records a cycle's outcome: error NULL = success (last_success), else last_error. */
-int store_finish_resource(struct store *st, const char *resource, const char *error);
+/*
+ * Records a cycle's outcome: error NULL = success (last_success, and
+ * last_reconcile when the cycle reconciled), else last_error.
+ */
+int store_finish_resource(struct store *st, const char *resource, const char *error, bool reconciled);
 
 /* The retry list (sync_failures). */
 int store_failure_add(struct store *st, const char *resource, int64_t id, const char *reason);

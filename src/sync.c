@@ -1373,6 +1373,11 @@ start_tickets(struct sync *s)
 	t->page = 1;
 	t->lower = wm == MOJO_NO_TIME ? MOJO_NO_TIME : wm - s->cfg->overlap_ms * 1000;
 	s->progress = wm == MOJO_NO_TIME && isatty(STDERR_FILENO);
+	if (wm == MOJO_NO_TIME && !s->full) {
+		/* The first cycle is a full load: users nothing refers to come with the sweep. */
+		log_info("first sync of this schema: reconciling too");
+		s->full = true;
+	}
 	log_debug("tickets: searching from %s", wm == MOJO_NO_TIME ? "the beginning" : "the watermark minus overlap");
 	if (nfailed > 0) {
 		log_info("tickets: retrying %zu that failed before", nfailed);
@@ -1637,7 +1642,7 @@ finish_cb(evutil_socket_t fd, short what, void *arg)
 			s->stats.kind[k].ms = s->kind_last_ms[k] - s->kind_first_ms[k];
 		if (!s->stopping || s->kind_error[k][0] != '\0')
 			if (store_finish_resource(s->st, mojo_kind_table((enum mojo_kind)k),
-						  s->kind_error[k][0] ? s->kind_error[k] : NULL) != 0)
+						  s->kind_error[k][0] ? s->kind_error[k] : NULL, s->full && !s->stopping) != 0)
 				s->stats.ok = false;
 		if (s->kind_error[k][0] != '\0')
 			s->stats.ok = false;

@@ -170,14 +170,21 @@ load_truth() {
 		-c "\\copy public._truth from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')"
 }
 
-# compare_truth SCHEMA: prints the number of differences between the mirror and the truth (0: equal),
+# compare_truth SCHEMA [v1|v2]: prints the number of differences between the mirror and the truth (0: equal),
 # and each difference as a TAP comment. Checks live ids, raw, every typed column against raw, custom_fields,
 # and deleted_at of the records the truth lists as deleted.
 compare_truth() {
-	local schema=${1:-mojo}
+	local schema=${1:-mojo} api=${2:-v2}
 	load_truth || { echo 1; return; }
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -v schema="$schema" <<'SQL'
-create or replace function pg_temp.diffs(s text) returns table (what text) language plpgsql as $$
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -v schema="$schema" -v api="$api" <<'SQL'
+-- The truth is in v2's form; v1 shows a ticket's custom fields as top-level custom_field_<name> keys.
+create or replace function pg_temp.as_dialect(e jsonb, kind text, api text) returns jsonb language sql as $$
+	select case when api = 'v1' and kind = 'tickets' and e ? 'custom_field_values'
+	            then (e - 'custom_field_values') || coalesce((select jsonb_object_agg(v->>'name', v->'value')
+	                                                           from jsonb_array_elements(e->'custom_field_values') v), '{}')
+	            else e end
+$$;
+create or replace function pg_temp.diffs(s text, api text) returns table (what text) language plpgsql as $$
 declare
 	k record;
 	c record;
@@ -187,7 +194,7 @@ begin
 	                               ('ticket_queues', 'ticket_queues'), ('groups', 'companies')) v(kind, tab) loop
 		-- live records: same ids, same raw
 		for c in execute format($q$
-			with t as (select (e->>'id')::bigint as id, e as raw
+			with t as (select (e->>'id')::bigint as id, pg_temp.as_dialect(e, %L, %L) as raw
 			             from public._truth, jsonb_array_elements(j->%L) e),
 			     m as (select id, raw from %I.%I where deleted_at is null)
 			select coalesce(t.id, m.id) as id,
@@ -195,7 +202,7 @@ begin
 			            else 'raw differs' end as why
 			  from t full join m on m.id = t.id
 			 where m.id is null or t.id is null or m.raw <> t.raw
-			 order by 1 limit 20$q$, k.kind, s, k.tab) loop
+			 order by 1 limit 20$q$, k.tab, api, k.kind, s, k.tab) loop
 			what := format('%s %s: %s', k.tab, c.id, c.why);
 			return next;
 		end loop;
@@ -228,14 +235,14 @@ begin
 		coalesce((select jsonb_object_agg(regexp_replace(v->>'name', '^custom_field_', ''), v->'value')
 		            from jsonb_array_elements(coalesce(t.raw->'custom_field_values', '[]')) v),
 		         (select jsonb_object_agg(substr(key, 14), value) from jsonb_each(t.raw)
-		           where key like 'custom\_field\_%%' and key <> 'custom_field_values'),
+		           where key like 'custom\_field\_%%' and key not in ('custom_field_values', 'custom_field_types')),
 		         '{}')$q$, s) into n;
 	if n > 0 then
 		what := format('tickets.custom_fields: %s rows differ from raw', n);
 		return next;
 	end if;
 end $$;
-select count(*) from pg_temp.diffs(:'schema');
-select '# ' || what from pg_temp.diffs(:'schema');
+select count(*) from pg_temp.diffs(:'schema', :'api');
+select '# ' || what from pg_temp.diffs(:'schema', :'api');
 SQL
 }
