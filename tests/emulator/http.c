@@ -228,8 +228,14 @@ static void h_tickets_search(struct hctx *h)
 		err_error(h, 400, "bad request");
 		return;
 	}
-	if (h->e->f.shift_pages && page > 1 && off > 0) {
-		search_run(h->e, sq, as_of, sf, desc, 0, off, &res, &n);
+	/*
+	 * A change lands before this page is served: a row of the result set
+	 * (one already served, past the first page; else one of this page)
+	 * moves.  Clients paging by number then skip a row; clients paging by
+	 * keyset see it again later.
+	 */
+	if (h->e->f.shift_pages) {
+		search_run(h->e, sq, as_of, sf, desc, 0, off > 0 ? off : per, &res, &n);
 		if (n)
 			shift_touch(h->e, res[rng_below(&h->e->frng, n)]->t);
 		free(res);
