@@ -67,6 +67,18 @@ if build "$top/_build-asan" --enable-sanitizers CFLAGS="-O1 -g"; then
 	tally _build-asan "sanitizers"
 fi
 
+step "a build without systemd"
+if build "$top/_build-nosd" --without-systemd; then
+	if ldd _build-nosd/src/mojosync | grep -q libsystemd; then
+		echo "--without-systemd: the binary still links libsystemd"
+		failed=$((failed + 1))
+		failures+=("--without-systemd")
+	else
+		echo "--without-systemd: built, no libsystemd"
+		passed=$((passed + 1))
+	fi
+fi
+
 step "make distcheck"
 if [ -d _build ] && (cd _build && make -j"$jobs" distcheck >distcheck.out 2>&1); then
 	echo "distcheck: passed"

@@ -73,4 +73,16 @@ out=$("$MOJOSYNC" -c "$T_TMP/nodb.conf" status 2>&1); rc=$?
 is "$rc" 1 "unreachable database: exit 1"
 like "$out" "cannot connect to the database" "unreachable database: says so"
 
+# check against the emulator: a good key, then a rejected one
+emu_start --tickets 5 --users 3
+write_config "$T_TMP/emu.conf"
+out=$("$MOJOSYNC" -c "$T_TMP/emu.conf" check 2>&1); rc=$?
+is "$rc" 0 "check with a reachable helpdesk and database: exit 0"
+like "$out" "access key accepted" "check: the helpdesk accepted the key"
+ACCESS_KEY=not-the-right-key-42 write_config "$T_TMP/wrong.conf"
+out=$("$MOJOSYNC" -v -c "$T_TMP/wrong.conf" check 2>&1); rc=$?
+is "$rc" 1 "check with a wrong key: exit 1"
+like "$out" "access key rejected" "check: a 401 is reported as access key rejected"
+unlike "$out" "not-the-right-key-42" "check: the wrong key is not printed either"
+
 done_testing
