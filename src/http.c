@@ -40,6 +40,8 @@ struct http {
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
+	struct event *pace;	/* max_rate: wakes the queue when the next start is due */
+	int64_t next_start_ms;	/* monotonic */
 	struct http_options opt;
 	struct request *wait_head, *wait_tail;
 	struct request *run_head;	/* transfers inside the multi handle */
@@ -143,6 +145,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 }
 
 static void check_multi_info(struct http *h);
+static void pace_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
 unlink_running(struct http *h, struct request *r)
@@ -300,7 +303,8 @@ http_new(struct event_base *base, const struct http_options *opt)
 		h->opt.concurrency = 1;
 	h->multi = curl_multi_init();
 	h->timer = evtimer_new(base, timer_cb, h);
-	if (h->multi == NULL || h->timer == NULL) {
+	h->pace = evtimer_new(base, pace_cb, h);
+	if (h->multi == NULL || h->timer == NULL || h->pace == NULL) {
 		log_error("cannot set up the HTTP client");
 		http_free(h);
 		return NULL;
@@ -331,10 +335,29 @@ http_free(struct http *h)
 	}
 	if (h->timer != NULL)
 		event_free(h->timer);
+	if (h->pace != NULL)
+		event_free(h->pace);
 	if (h->multi != NULL)
 		curl_multi_cleanup(h->multi);
 	free(h);
 	curl_global_cleanup();
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+pace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_waiting(arg);
 }
 
 static void
@@ -343,6 +366,18 @@ start_waiting(struct http *h)
 	while (h->wait_head != NULL && h->running < (size_t)h->opt.concurrency) {
 		struct request *r = h->wait_head;
 		CURLMcode mc;
+
+		if (h->opt.max_rate > 0) {
+			int64_t now = mono_ms();
+			if (now < h->next_start_ms) {
+				int64_t wait = h->next_start_ms - now;
+				struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)((wait % 1000) * 1000) };
+				if (!evtimer_pending(h->pace, NULL))
+					evtimer_add(h->pace, &tv);
+				return;
+			}
+			h->next_start_ms = (now > h->next_start_ms ? now : h->next_start_ms) + 60000 / h->opt.max_rate;
+		}
 
 		h->wait_head = r->next;
 		if (h->wait_head == NULL)
@@ -407,6 +442,16 @@ http_get(struct http *h, const char *url, http_done_cb cb, void *arg)
 	h->waiting++;
 	start_waiting(h);
 	return 0;
+}
+
+void
+http_set_options(struct http *h, const struct http_options *opt)
+{
+	h->opt = *opt;
+	if (h->opt.concurrency < 1)
+		h->opt.concurrency = 1;
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)h->opt.concurrency);
+	start_waiting(h);
 }
 
 size_t

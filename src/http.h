@@ -17,6 +17,7 @@ struct http_options {
 	int concurrency;	/* transfers in flight at once, >= 1 */
 	int64_t timeout_ms;	/* whole transfer */
 	size_t max_body;	/* bytes; a longer body fails the request */
+	int64_t max_rate;	/* request starts per minute; 0 = no limit */
 };
 
 /* What a finished request gives its callback; valid during the callback only. */
@@ -40,6 +41,9 @@ void http_free(struct http *h);
 
 /* Queues a GET of url (copied); cb runs exactly once, from the event loop. */
 int http_get(struct http *h, const char *url, http_done_cb cb, void *arg);
+
+/* New limits (a reload): they apply to requests started from now on. */
+void http_set_options(struct http *h, const struct http_options *opt);
 
 /* Requests queued or in flight. */
 size_t http_pending(const struct http *h);

@@ -161,7 +161,7 @@ probe_done_cb(const struct http_response *resp, void *arg)
 static int
 check_helpdesk(const struct config *cfg)
 {
-	struct http_options opt = { 1, cfg->timeout_ms, 16 << 20 };
+	struct http_options opt = { 1, cfg->timeout_ms, 16 << 20, 0 };
 	struct event_base *base = event_base_new();
 	struct http *h = NULL;
 	struct probe p;
@@ -243,7 +243,7 @@ oneshot_signal_cb(evutil_socket_t sig, short what, void *arg)
 static int
 cmd_sync(const struct config *cfg, bool full)
 {
-	struct http_options opt = { (int)cfg->concurrency, cfg->timeout_ms, 256u << 20 };
+	struct http_options opt = { (int)cfg->concurrency, cfg->timeout_ms, 256u << 20, cfg->max_rate };
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct oneshot o;
 	struct store *st;

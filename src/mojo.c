@@ -162,6 +162,25 @@ mojo_url_free(char *url)
 }
 
 void
+mojo_endpoint_class(const char *path, char *buf, size_t len)
+{
+	size_t n = strcspn(path, "/");
+	const char *rest = path[n] == '/' ? path + n + 1 : NULL;
+	const char *what;
+
+	if (rest == NULL)
+		what = "list";
+	else if (strchr(rest, '/') != NULL && strcmp(strchr(rest, '/'), "/comments") == 0) {
+		snprintf(buf, len, "comments.list");
+		return;
+	} else if (strspn(rest, "0123456789") == strlen(rest) && *rest != '\0')
+		what = "show";
+	else
+		what = rest;
+	snprintf(buf, len, "%.*s.%s", (int)n, path, what);
+}
+
+void
 mojo_error_text(const char *body, size_t len, char *buf, size_t buflen)
 {
 	struct json_object *obj, *m;

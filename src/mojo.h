@@ -53,6 +53,13 @@ const struct mojo_column *mojo_columns(enum mojo_kind kind, size_t *n);
 char *mojo_url(const struct config *cfg, const char *path, const char *query);
 void mojo_url_free(char *url);
 
+/*
+ * The endpoint class of an API path (as given to mojo_url), for metrics
+ * and logs: tickets.search, tickets.show, tickets.list, comments.list,
+ * users.list, users.techs, users.show, ticket_queues.list, groups.show, ...
+ */
+void mojo_endpoint_class(const char *path, char *buf, size_t len);
+
 /* A one-line description of an error body ({"message":…} or {"error":…}), into buf. */
 void mojo_error_text(const char *body, size_t len, char *buf, size_t buflen);
 

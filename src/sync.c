@@ -7,6 +7,7 @@
 #include "ids.h"
 #include "log.h"
 #include "mojo.h"
+#include "sched.h"
 #include "store.h"
 
 #include <curl/curl.h>
@@ -22,9 +23,6 @@
 #define PAGE_SIZE	100	/* the server's cap */
 #define MAX_ATTEMPTS	6	/* per request */
 #define RETRY_BUDGET	1000	/* per cycle */
-#define BACKOFF_BASE_MS 500
-#define BACKOFF_MAX_MS	30000
-#define RETRY_AFTER_MAX_MS (5 * 60 * 1000)
 
 /* ---- small helpers --------------------------------------------------------------- */
 
@@ -260,13 +258,7 @@ fetch_retry(struct fetch *f, int64_t retry_after_ms, const char *error)
 	s->retry_budget--;
 	s->stats.kind[f->kind].retries++;
 	s->stats.retries++;
-	/* Exponential backoff with jitter in [half, whole]; Retry-After when the server says more. */
-	delay = BACKOFF_BASE_MS << (f->attempt - 1);
-	if (delay > BACKOFF_MAX_MS)
-		delay = BACKOFF_MAX_MS;
-	delay = delay / 2 + (int64_t)(random() % (delay / 2 + 1));
-	if (retry_after_ms > delay)
-		delay = retry_after_ms > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : retry_after_ms;
+	delay = sched_backoff_ms(f->attempt, retry_after_ms, (uint32_t)random());
 	log_warn("%s: %s; retrying in %lld ms (attempt %d of %d)", f->what, error, (long long)delay, f->attempt + 1,
 		 MAX_ATTEMPTS);
 	if (f->timer == NULL)
