@@ -5,6 +5,7 @@
 #include "ac-config.h"
 
 #include "config.h"
+#include "daemon.h"
 #include "http.h"
 #include "log.h"
 #include "mojo.h"
@@ -266,7 +267,8 @@ cmd_sync(const struct config *cfg, bool full)
 		log_error("cannot set up signal handling");
 		goto done;
 	}
-	sync_start(o.sync, full, oneshot_done_cb, &o);
+	if (sync_start(o.sync, full, oneshot_done_cb, &o) != 0)
+		goto done;
 	event_base_dispatch(o.base);
 	if (o.done && o.ok)
 		rc = EXIT_SUCCESS;
@@ -401,8 +403,8 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "sync") == 0)
 		rc = cmd_sync(cfg, full);
 	else {
-		log_error("%s: the daemon is not built yet (issue 5); use mojosync sync", cmd);
-		rc = EXIT_WORK;
+		rc = daemon_run(cfg);	/* takes cfg */
+		cfg = NULL;
 	}
 	config_free(cfg);
 	log_forget_secrets();

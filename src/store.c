@@ -16,6 +16,8 @@
 
 struct store {
 	PGconn *conn;
+	long reconnects;
+	bool down;		/* the last reconnect failed: logged once until it works again */
 	char *schema;		/* as configured */
 	char *ident;		/* quoted: "schema" */
 };
@@ -69,6 +71,64 @@ notice_cb(void *arg, const char *message)
 	log_debug("database: %s", line);
 }
 
+/*
+ * Session settings: timestamps travel as UTC text (nothing depends on the
+ * server's TimeZone), and no statement can hold the event loop for long.
+ */
+static int
+session_setup(struct store *st)
+{
+	char msg[1024];
+	PGresult *res;
+
+	res = PQexec(st->conn, "set timezone = 'UTC'; set statement_timeout = '20s'; "
+			       "set lock_timeout = '10s'; set idle_in_transaction_session_timeout = '1min'");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_error("database: cannot set session parameters: %s", pq_message(st->conn, res, msg, sizeof(msg)));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+store_ensure(struct store *st)
+{
+	char msg[1024];
+
+	if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+		return 0;
+	if (PQstatus(st->conn) == CONNECTION_OK) {
+		/* A transaction left open by a failure: roll it back. */
+		PGresult *res = PQexec(st->conn, "rollback");
+		PQclear(res);
+		if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+			return 0;
+	}
+	PQreset(st->conn);
+	if (PQstatus(st->conn) != CONNECTION_OK) {
+		if (!st->down)
+			log_error("database: connection lost and reconnecting failed: %s; retrying with backoff",
+				  pq_message(st->conn, NULL, msg, sizeof(msg)));
+		st->down = true;
+		return -1;
+	}
+	PQsetNoticeProcessor(st->conn, notice_cb, NULL);
+	if (session_setup(st) != 0)
+		return -1;
+	st->reconnects++;
+	st->down = false;
+	log_info("database: reconnected");
+	return 0;
+}
+
+long
+store_reconnects(const struct store *st)
+{
+	return st->reconnects;
+}
+
 struct store *
 store_connect(const struct config *cfg)
 {
@@ -78,7 +138,6 @@ store_connect(const struct config *cfg)
 	const char *val[] = { "10", "mojosync", "1", "60", "10", "6", cfg->conninfo, NULL };
 	struct store *st;
 	char msg[1024];
-	PGresult *res;
 
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -97,15 +156,8 @@ store_connect(const struct config *cfg)
 		log_error("database: cannot quote schema name: %s", pq_message(st->conn, NULL, msg, sizeof(msg)));
 		goto fail;
 	}
-	/* Timestamps travel as UTC text; nothing depends on the server's TimeZone. */
-	res = PQexec(st->conn, "set timezone = 'UTC'; set statement_timeout = '5min'; "
-			       "set lock_timeout = '1min'; set idle_in_transaction_session_timeout = '10min'");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_error("database: cannot set session parameters: %s", pq_message(st->conn, res, msg, sizeof(msg)));
-		PQclear(res);
+	if (session_setup(st) != 0)
 		goto fail;
-	}
-	PQclear(res);
 	return st;
 fail:
 	store_free(st);
@@ -309,7 +361,7 @@ unlock:
 			 "select pg_catalog.pg_advisory_unlock($1::int4, pg_catalog.hashtext($2))", 2, lparams) != 0)
 		rc = -1;
 reset:
-	if (exec_command(st, "set statement_timeout", "set statement_timeout = '5min'; set lock_timeout = '1min'", 0,
+	if (exec_command(st, "set statement_timeout", "set statement_timeout = '20s'; set lock_timeout = '10s'", 0,
 			 NULL) != 0)
 		rc = -1;
 	return rc;
@@ -877,4 +929,24 @@ store_users_embedding(struct store *st, const struct ids *companies, const struc
 out:
 	PQclear(res);
 	return rc;
+}
+
+int
+store_last_reconcile(struct store *st, int64_t *us)
+{
+	char sql[256];
+	PGresult *res;
+
+	*us = MOJO_NO_TIME;
+	snprintf(sql, sizeof(sql),
+		 "select case when bool_or(last_reconcile is null) then null "
+		 "else (extract(epoch from min(last_reconcile)) * 1000000)::bigint end from %s.sync_state",
+		 st->ident);
+	res = exec_params(st, "reading the last reconciliation", sql, 0, NULL, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		*us = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
 }

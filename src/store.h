@@ -19,6 +19,15 @@ struct store *store_connect(const struct config *cfg);
 /* NULL-safe. */
 void store_free(struct store *st);
 
+/*
+ * Makes sure the connection works, reconnecting (bounded by connect_timeout)
+ * when PostgreSQL went away.  Returns 0, or -1 after logging.
+ */
+int store_ensure(struct store *st);
+
+/* How many times store_ensure() reconnected. */
+long store_reconnects(const struct store *st);
+
 /* The connection (borrowed) and the quoted schema name (borrowed). */
 PGconn *store_conn(struct store *st);
 const char *store_schema_ident(const struct store *st);
@@ -103,6 +112,9 @@ int store_tickets_embedding(struct store *st, const struct ids *users, const str
 
 /* Live users whose stored objects embed one of these companies or queues (an agent's accessible_queues). */
 int store_users_embedding(struct store *st, const struct ids *companies, const struct ids *queues, struct ids *out);
+
+/* The oldest last_reconcile over all resources: MOJO_NO_TIME when one never reconciled. */
+int store_last_reconcile(struct store *st, int64_t *us);
 
 /* Watermark of a resource: MOJO_NO_TIME when none. */
 int store_get_watermark(struct store *st, const char *resource, int64_t *us);

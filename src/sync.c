@@ -6,6 +6,7 @@
 #include "http.h"
 #include "ids.h"
 #include "log.h"
+#include "metrics.h"
 #include "mojo.h"
 #include "sched.h"
 #include "store.h"
@@ -84,6 +85,7 @@ struct sync {
 	const struct config *cfg;
 	struct store *st;
 	struct http *http;
+	struct metrics *metrics;
 
 	bool running, full, stopping, auth_failed;
 	int parts;		/* parts of the current phase still running */
@@ -167,6 +169,7 @@ struct fetch {
 	enum mojo_kind kind;
 	char *path, *query;
 	char what[192];
+	char labels[64];	/* endpoint="tickets.show" */
 	int attempt;
 	struct event *timer;
 	const char *fail;	/* set: end with this error when the timer fires */
@@ -256,6 +259,7 @@ fetch_retry(struct fetch *f, int64_t retry_after_ms, const char *error)
 		return;
 	}
 	s->retry_budget--;
+	metrics_add(s->metrics, "mojosync_http_retries_total", f->labels, 1);
 	s->stats.kind[f->kind].retries++;
 	s->stats.retries++;
 	delay = sched_backoff_ms(f->attempt, retry_after_ms, (uint32_t)random());
@@ -278,7 +282,10 @@ fetch_done_cb(const struct http_response *resp, void *arg)
 	struct fetch *f = arg;
 	struct sync *s = f->s;
 	struct json_object *root;
-	char err[512], detail[256];
+	char err[512], detail[256], labels[96];
+
+	snprintf(labels, sizeof(labels), "%s,code=\"%ld\"", f->labels, resp->status);
+	metrics_add(s->metrics, "mojosync_http_requests_total", labels, 1);
 
 	if (resp->error != NULL) {
 		fetch_retry(f, -1, resp->error);
@@ -348,6 +355,11 @@ fetch_start(struct sync *s, enum mojo_kind kind, const char *path, const char *q
 	f->arg = arg;
 	f->path = strdup(path);
 	f->query = strdup(query ? query : "");
+	{
+		char cls[48];
+		mojo_endpoint_class(path, cls, sizeof(cls));
+		snprintf(f->labels, sizeof(f->labels), "endpoint=\"%s\"", cls);
+	}
 	snprintf(f->what, sizeof(f->what), "GET %s%s%s", path, query && *query ? "?" : "", query ? query : "");
 	f->next = s->fetches;
 	if (s->fetches != NULL)
@@ -1734,6 +1746,8 @@ sync_start(struct sync *s, bool full, sync_done_cb cb, void *arg)
 {
 	if (s->running)
 		return -1;
+	if (store_ensure(s->st) != 0)
+		return -2;
 	memset(&s->stats, 0, sizeof(s->stats));
 	memset(s->kind_error, 0, sizeof(s->kind_error));
 	memset(s->kind_first_ms, 0, sizeof(s->kind_first_ms));
@@ -1772,6 +1786,12 @@ sync_stop(struct sync *s)
 	for (f = s->fetches; f != NULL; f = f->next)
 		if (f->timer != NULL && evtimer_pending(f->timer, NULL))
 			event_active(f->timer, EV_TIMEOUT, 0);
+}
+
+void
+sync_set_metrics(struct sync *s, struct metrics *m)
+{
+	s->metrics = m;
 }
 
 void

@@ -47,12 +47,19 @@ typedef void (*sync_done_cb)(struct sync *s, const struct sync_stats *stats, voi
 struct sync *sync_new(struct event_base *base, const struct config *cfg, struct store *st, struct http *h);
 void sync_free(struct sync *s);
 
-/* Starts one cycle (full: with reconciliation); cb runs once when it ends. -1 when one is running. */
+/*
+ * Starts one cycle (full: with reconciliation); cb runs once when it ends.
+ * -1 when one is running, -2 when the database cannot be reached (logged).
+ */
 int sync_start(struct sync *s, bool full, sync_done_cb cb, void *arg);
 bool sync_running(const struct sync *s);
 
 /* Stops starting new work; the cycle ends (without committing partial pages) as in-flight requests return. */
 void sync_stop(struct sync *s);
+
+/* Counts requests and retries by endpoint class into m (borrowed; NULL: none). */
+struct metrics;
+void sync_set_metrics(struct sync *s, struct metrics *m);
 
 /* Replaces the configuration (a reload); takes effect at the next request. */
 void sync_set_config(struct sync *s, const struct config *cfg);
