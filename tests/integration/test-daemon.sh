@@ -25,11 +25,6 @@ w=$(count WATCHDOG=1)
 check "WATCHDOG=1 keeps arriving at half the watchdog period" wait_for 10 at_least WATCHDOG=1 $((w + 3))
 like "$(grep -m1 '^STATUS=synced' "$T_TMP/notify.log")" "next in" "STATUS says when the next cycle runs"
 
-out=$("$MOJOSYNC" -c "$T_TMP/good.conf" status 2>&1); rc=$?
-is "$rc" 0 "status works while the daemon runs"
-out=$("$MOJOSYNC" -c "$T_TMP/good.conf" check 2>&1); rc=$?
-is "$rc" 0 "check works while the daemon runs"
-
 equal_now() { [ "$(compare_truth | head -1)" = 0 ]; }
 check "the first cycle mirrors the helpdesk" wait_for 30 equal_now
 emu_post /_emu/mutate '{"tickets":10,"new_tickets":4,"comments":6}' >/dev/null
@@ -73,6 +68,11 @@ kill -HUP $DPID
 check "schema cannot change on reload, and says so" wait_for 10 grep -q '\[database\] schema cannot change on reload' "$T_TMP/daemon.log"
 check "the interval is short again: cycles resume" wait_for 20 at_least '^STATUS=synced' $((s + 2))
 is "$(psql_q "select count(*) from information_schema.schemata where schema_name = 'elsewhere'")" 0 "the running schema was kept"
+
+out=$("$MOJOSYNC" -c "$T_TMP/good.conf" status 2>&1); rc=$?
+is "$rc" 0 "status works while the daemon runs"
+out=$("$MOJOSYNC" -c "$T_TMP/good.conf" check 2>&1); rc=$?
+is "$rc" 0 "check works while the daemon runs"
 
 # --- PostgreSQL stops and comes back: nothing lost, the daemon keeps running
 pg_stop
