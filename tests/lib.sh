@@ -246,3 +246,6 @@ select count(*) from pg_temp.diffs(:'schema', :'api');
 select '# ' || what from pg_temp.diffs(:'schema', :'api');
 SQL
 }
+
+# lines_at_least FILE PATTERN N: true when FILE has at least N lines matching PATTERN (for wait_for).
+lines_at_least() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
