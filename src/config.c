@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ static const struct config_key keys[] = {
 	    "$CREDENTIALS_DIRECTORY/access_key override both)"),
 	KEY("helpdesk", "access_key_file", CONFIG_FILE, NULL, 0, 0, 0, access_key,
 	    "a file whose content is the access key"),
+	KEY("helpdesk", "allow_insecure_http", CONFIG_BOOL, "no", 0, 1, CONFIG_NO_RELOAD, allow_insecure_http,
+	    "yes lets url be plain http:// to a host other than loopback (the key then travels in clear text)"),
 	KEY("database", "conninfo", CONFIG_STRING, "", 0, 0, CONFIG_NO_RELOAD, conninfo,
 	    "libpq connection string or URI; empty: libpq defaults (PG* variables)"),
 	KEY("database", "schema", CONFIG_SCHEMA, "mojo", 0, 0, CONFIG_NO_RELOAD, schema,
@@ -531,6 +534,18 @@ set_value(struct parse *ps, const struct config_key *k, const char *v)
 		return 0;
 	case CONFIG_LISTEN:
 		return set_listen(ps, k, v, sp);
+	case CONFIG_BOOL:
+		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0 ||
+		    strcmp(v, "1") == 0)
+			*ip = 1;
+		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0 ||
+			 strcmp(v, "0") == 0)
+			*ip = 0;
+		else {
+			parse_error(ps, ps->line, k->section, k->name, "\"%s\" is not yes or no", v);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -699,6 +714,16 @@ config_load(const char *path)
 	if (ps.cfg->access_key == NULL && ps.errors == 0)
 		parse_error(&ps, 0, "helpdesk", "access_key",
 			    "no access key: set access_key or access_key_file in [helpdesk], or $MOJOSYNC_ACCESS_KEY");
+	if (ps.cfg->url != NULL && strncasecmp(ps.cfg->url, "http://", 7) == 0 && !config_url_is_loopback(ps.cfg->url)) {
+		if (!ps.cfg->allow_insecure_http)
+			parse_error(&ps, ps.seen[find_key("helpdesk", "url")], "helpdesk", "url",
+				    "plain http:// would send the access key in clear text; use https://, or set "
+				    "allow_insecure_http = yes to accept that");
+		else if (ps.errors == 0)
+			log_warn("%s: [helpdesk] url is plain http:// and allow_insecure_http = yes: the access key travels "
+				 "in clear text",
+				 path);
+	}
 	if (ps.errors > 0)
 		goto fail;
 	if (ps.seen[ki] && fstat(fileno(ps.fp), &st) == 0 && (st.st_mode & S_IROTH))
@@ -732,6 +757,7 @@ config_reload_conflicts(const struct config *old, const struct config *new_cfg)
 			break;
 		case CONFIG_DURATION:
 		case CONFIG_INT:
+		case CONFIG_BOOL:
 			differ = *(const int64_t *)(const void *)a != *(const int64_t *)(const void *)b;
 			break;
 		default: {

@@ -28,6 +28,7 @@ struct config {
 	int api;		/* enum config_api */
 	char *access_key;	/* secret: never logged; wiped by config_free() */
 	char *access_key_origin; /* where the key came from, for messages */
+	int64_t allow_insecure_http; /* 1: plain http to a host other than loopback is accepted */
 
 	/* [database] */
 	char *conninfo;		/* may be "" (libpq defaults) */
@@ -55,6 +56,7 @@ enum config_type {
 	CONFIG_DURATION,
 	CONFIG_INT,
 	CONFIG_LISTEN,
+	CONFIG_BOOL,
 };
 
 #define CONFIG_REQUIRED	 0x01

@@ -235,6 +235,7 @@ keep_no_reload(struct config *new_cfg, const struct config *old)
 	KEEP_STR(metrics_listen)
 #undef KEEP_STR
 	new_cfg->api = old->api;
+	new_cfg->allow_insecure_http = old->allow_insecure_http;
 }
 
 static void

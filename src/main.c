@@ -54,7 +54,7 @@ static void
 list_keys(void)
 {
 	static const char *const types[] = { "string", "URL", "v2 or v1", "secret", "path", "schema name",
-					     "duration", "integer", "host:port" };
+					     "duration", "integer", "host:port", "yes or no" };
 	const struct config_key *k;
 	char lo[32], hi[32];
 	size_t n, i;

@@ -179,6 +179,17 @@ main(void)
 	refused("url = https://x\n" BASE, "bad.conf:1: key \"url\" is outside any section", "key outside a section");
 	refused(BASE "this is not ini\n", "bad.conf:4: not an INI line", "syntax error");
 	refused(BASE "[database\n", "bad.conf:4: section header without ']'", "broken section header");
+	refused("[helpdesk]\nurl = http://helpdesk.example.com\naccess_key = k3y-0123456789\n",
+		"bad.conf:2: [helpdesk] url: plain http:// would send the access key in clear text", "plain http to a remote host");
+	cfg = load(write_file("insecure.conf",
+			      "[helpdesk]\nurl = http://helpdesk.example.com\nallow_insecure_http = yes\naccess_key = k3y-0123456789\n",
+			      0600));
+	tap_ok(cfg != NULL && strstr(errors, "travels in clear text") != NULL, "allow_insecure_http = yes: accepted, with a warning");
+	config_free(cfg);
+	cfg = load(write_file("loop.conf", "[helpdesk]\nurl = http://127.0.0.1:8080\naccess_key = k3y-0123456789\n", 0600));
+	tap_ok(cfg != NULL && errors[0] == '\0', "plain http to loopback: accepted silently");
+	config_free(cfg);
+	refused(BASE "allow_insecure_http = maybe\n", "[helpdesk] allow_insecure_http: \"maybe\" is not yes or no", "bad boolean");
 	refused(BASE "[metrics]\nlisten = 9187\n", "[metrics] listen: \"9187\" is not host:port", "listen without host");
 	refused(BASE "[metrics]\nlisten = host:99999\n", "port \"99999\" is not a number from 1 to 65535", "bad port");
 	refused(BASE "[database]\nschema = \n", "[database] schema: \"\" is not a schema name", "empty schema");
@@ -314,7 +325,7 @@ main(void)
 		for (i = 0; i < n; i++)
 			if (k[i].help == NULL || *k[i].help == '\0')
 				ok = 0;
-		tap_ok(ok && n == 13, "13 keys, each with help");
+		tap_ok(ok && n == 14, "14 keys, each with help");
 	}
 
 	{
