@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh clone: installs what is missing, builds, and runs
 #   1. make check (unit tests, the emulator's tests, integration tests on a real PostgreSQL),
 #   2. make check again, built with AddressSanitizer and UndefinedBehaviorSanitizer,
-#   3. make distcheck.
+#   3. a build without systemd, the fuzzers for a bounded time, and make distcheck.
 # Ends with "N passed, M failed". Exit status 0 only when nothing failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -77,6 +77,14 @@ if build "$top/_build-nosd" --without-systemd; then
 		echo "--without-systemd: built, no libsystemd"
 		passed=$((passed + 1))
 	fi
+fi
+
+step "fuzzing: the response mapping and the configuration parser, ${FUZZ_SECONDS:-30} s each"
+if fuzz/run.sh "${FUZZ_SECONDS:-30}"; then
+	passed=$((passed + 2))
+else
+	failed=$((failed + 1))
+	failures+=("fuzzing")
 fi
 
 step "make distcheck"
