@@ -69,18 +69,14 @@ static void
 cycle_done_cb(struct sync *s, const struct sync_stats *stats, void *arg)
 {
 	struct daemon *d = arg;
-	char line[2048], labels[96], when[40];
+	char labels[96], when[40];
 	int64_t next, wm;
 	time_t now = time(NULL);
 	struct tm tm;
 	int k;
 
 	(void)s;
-	sync_format_summary(stats, line, sizeof(line));
-	if (stats->ok)
-		log_info("%s", line);
-	else
-		log_error("%s", line);
+	sync_log_summary(stats);
 	for (k = 0; k < MOJO_NKINDS; k++) {
 		const char *r = mojo_kind_table((enum mojo_kind)k);
 		snprintf(labels, sizeof(labels), "resource=\"%s\",op=\"inserted\"", r);

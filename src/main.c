@@ -211,14 +211,9 @@ static void
 oneshot_done_cb(struct sync *s, const struct sync_stats *stats, void *arg)
 {
 	struct oneshot *o = arg;
-	char line[2048];
 
 	(void)s;
-	sync_format_summary(stats, line, sizeof(line));
-	if (stats->ok)
-		log_info("%s", line);
-	else
-		log_error("%s", line);
+	sync_log_summary(stats);
 	o->done = true;
 	o->ok = stats->ok;
 	event_base_loopexit(o->base, NULL);

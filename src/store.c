@@ -651,30 +651,30 @@ store_changed(struct store *st, enum mojo_kind kind, const int64_t *ids, const i
 	return 0;
 }
 
-int
-store_live_ids(struct store *st, enum mojo_kind kind, int64_t **ids, size_t *n)
+/* Runs a query whose first column is an id, appending every row's to *out. */
+static int
+query_ids(struct store *st, const char *what, const char *sql, int nparams, const char *const *params,
+	  struct ids *out)
 {
-	char sql[256];
-	PGresult *res;
-	int i;
+	PGresult *res = exec_params(st, what, sql, nparams, params, PGRES_TUPLES_OK);
+	int i, rc = 0;
 
-	*ids = NULL;
-	*n = 0;
-	snprintf(sql, sizeof(sql), "select id from %s.%s where deleted_at is null order by id", st->ident,
-		 mojo_kind_table(kind));
-	res = exec_params(st, "listing stored ids", sql, 0, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return -1;
-	*ids = malloc(sizeof(**ids) * ((size_t)PQntuples(res) + 1));
-	if (*ids == NULL) {
-		PQclear(res);
-		return -1;
-	}
-	for (i = 0; i < PQntuples(res); i++)
-		(*ids)[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	*n = (size_t)PQntuples(res);
+	for (i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = ids_add(out, strtoll(PQgetvalue(res, i, 0), NULL, 10));
 	PQclear(res);
-	return 0;
+	return rc;
+}
+
+int
+store_live_ids(struct store *st, enum mojo_kind kind, struct ids *out)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "select id from %s.%s where deleted_at is null order by id", st->ident,
+		 mojo_kind_table(kind));
+	return query_ids(st, "listing stored ids", sql, 0, NULL, out);
 }
 
 static int
@@ -827,29 +827,13 @@ store_failure_clear(struct store *st, const char *resource, const int64_t *ids, 
 }
 
 int
-store_failure_ids(struct store *st, const char *resource, int64_t **ids, size_t *n)
+store_failure_ids(struct store *st, const char *resource, struct ids *out)
 {
 	char sql[256];
 	const char *params[1] = { resource };
-	PGresult *res;
-	int i;
 
-	*ids = NULL;
-	*n = 0;
 	snprintf(sql, sizeof(sql), "select id from %s.sync_failures where resource = $1 order by id", st->ident);
-	res = exec_params(st, "reading failed records", sql, 1, params, PGRES_TUPLES_OK);
-	if (res == NULL)
-		return -1;
-	*ids = malloc(sizeof(**ids) * ((size_t)PQntuples(res) + 1));
-	if (*ids == NULL) {
-		PQclear(res);
-		return -1;
-	}
-	for (i = 0; i < PQntuples(res); i++)
-		(*ids)[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	*n = (size_t)PQntuples(res);
-	PQclear(res);
-	return 0;
+	return query_ids(st, "reading failed records", sql, 1, params, out);
 }
 
 int
@@ -859,8 +843,7 @@ store_tickets_embedding(struct store *st, const struct ids *users, const struct 
 	char sql[1024];
 	const char *params[3];
 	char *u, *q, *c;
-	PGresult *res = NULL;
-	int i, rc = -1;
+	int rc = -1;
 
 	if (users->n == 0 && queues->n == 0 && companies->n == 0)
 		return 0;
@@ -879,15 +862,8 @@ store_tickets_embedding(struct store *st, const struct ids *users, const struct 
 		 "union select ticket_id from %s.comments where deleted_at is null and user_id = any($1::bigint[]) "
 		 "and ticket_id in (select id from %s.tickets where deleted_at is null)",
 		 st->ident, st->ident, st->ident);
-	res = exec_params(st, "finding tickets that embed changed records", sql, 3, params, PGRES_TUPLES_OK);
-	if (res == NULL)
-		goto out;
-	for (i = 0; i < PQntuples(res); i++)
-		if (ids_add(out, strtoll(PQgetvalue(res, i, 0), NULL, 10)) != 0)
-			goto out;
-	rc = 0;
+	rc = query_ids(st, "finding tickets that embed changed records", sql, 3, params, out);
 out:
-	PQclear(res);
 	free(u);
 	free(q);
 	free(c);
@@ -899,9 +875,8 @@ store_users_embedding(struct store *st, const struct ids *companies, const struc
 {
 	char sql[512];
 	const char *params[2];
-	PGresult *res;
 	char *c, *q;
-	int i, rc = -1;
+	int rc;
 
 	if (companies->n == 0 && queues->n == 0)
 		return 0;
@@ -916,18 +891,9 @@ store_users_embedding(struct store *st, const struct ids *companies, const struc
 		 "then u.raw->'related_data'->'accessible_queues' else '[]' end) a "
 		 "where (a->>'id') ~ '^[0-9]{1,18}$' and (a->>'id')::bigint = any($2::bigint[]))))",
 		 st->ident);
-	res = c && q ? exec_params(st, "finding users that embed changed records", sql, 2, params, PGRES_TUPLES_OK)
-		     : NULL;
+	rc = c && q ? query_ids(st, "finding users that embed changed records", sql, 2, params, out) : -1;
 	free(c);
 	free(q);
-	if (res == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		if (ids_add(out, strtoll(PQgetvalue(res, i, 0), NULL, 10)) != 0)
-			goto out;
-	rc = 0;
-out:
-	PQclear(res);
 	return rc;
 }
 

@@ -92,8 +92,8 @@ int store_upsert(struct store *st, enum mojo_kind kind, const char *json, struct
 int store_changed(struct store *st, enum mojo_kind kind, const int64_t *ids, const int64_t *updated, size_t n,
 		  bool *changed);
 
-/* The live (not deleted) ids of a table, ascending; *ids is malloc'd. */
-int store_live_ids(struct store *st, enum mojo_kind kind, int64_t **ids, size_t *n);
+/* Appends the live (not deleted) ids of a table, ascending, to *out. */
+int store_live_ids(struct store *st, enum mojo_kind kind, struct ids *out);
 
 /* Marks ids deleted (deleted_at = now()) where not already; adds to c->deleted. */
 int store_mark_deleted(struct store *st, enum mojo_kind kind, const int64_t *ids, size_t n, struct store_counts *c);
@@ -129,5 +129,5 @@ int store_finish_resource(struct store *st, const char *resource, const char *er
 /* The retry list (sync_failures). */
 int store_failure_add(struct store *st, const char *resource, int64_t id, const char *reason);
 int store_failure_clear(struct store *st, const char *resource, const int64_t *ids, size_t n);
-int store_failure_ids(struct store *st, const char *resource, int64_t **ids, size_t *n);
+int store_failure_ids(struct store *st, const char *resource, struct ids *out);
 #endif

@@ -578,6 +578,25 @@ sbatch_run(struct sync *s, enum mojo_kind kind, struct ids *ids, bool confirm, v
 	}
 }
 
+/* The stored live ids of kind that are not in seen (sorted): what a listing did not show. */
+static int
+live_not_in(struct sync *s, enum mojo_kind kind, const struct ids *seen, struct ids *out)
+{
+	struct ids live = IDS_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (store_live_ids(s->st, kind, &live) != 0) {
+		fail_kind(s, kind, "cannot read stored ids");
+		return -1;
+	}
+	for (i = 0; i < live.n && rc == 0; i++)
+		if (!ids_has(seen, live.v[i]))
+			rc = ids_add(out, live.v[i]);
+	ids_free(&live);
+	return rc;
+}
+
 /* ---- listings: every page of a list endpoint ---- */
 
 struct lister {
@@ -765,26 +784,15 @@ simple_listing_done(struct lister *l)
 {
 	struct sync *s = l->s;
 	struct ids cand = IDS_INIT;
-	int64_t *live;
-	size_t n, i;
 	enum mojo_kind kind = l->kind;
 
-	if (!l->complete || s->stopping) {
-		lister_free(l);
-		part_end(s);
-		return;
-	}
 	ids_sort(&l->seen);
-	if (store_live_ids(s->st, kind, &live, &n) != 0) {
-		fail_kind(s, kind, "cannot read stored ids");
+	if (!l->complete || s->stopping || live_not_in(s, kind, &l->seen, &cand) != 0) {
+		ids_free(&cand);
 		lister_free(l);
 		part_end(s);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (!ids_has(&l->seen, live[i]))
-			ids_add(&cand, live[i]);
-	free(live);
 	lister_free(l);
 	/* A listing can skip a row that moved while it paged: only a show's 400/404 proves a deletion. */
 	sbatch_run(s, kind, &cand, true, confirm_done_cb, NULL);
@@ -1362,13 +1370,14 @@ static void
 start_tickets(struct sync *s)
 {
 	struct tsearch *t = calloc(1, sizeof(*t));
-	int64_t wm, *failed;
-	size_t nfailed;
+	struct ids failed = IDS_INIT;
+	int64_t wm;
 
 	part_begin(s);
 	if (t == NULL || store_get_watermark(s->st, "tickets", &wm) != 0 ||
-	    store_failure_ids(s->st, "tickets", &failed, &nfailed) != 0) {
+	    store_failure_ids(s->st, "tickets", &failed) != 0) {
 		free(t);
+		ids_free(&failed);
 		fail_kind(s, MOJO_TICKETS, "cannot read the sync state");
 		part_end(s);
 		return;
@@ -1383,13 +1392,13 @@ start_tickets(struct sync *s)
 		s->full = true;
 	}
 	log_debug("tickets: searching from %s", wm == MOJO_NO_TIME ? "the beginning" : "the watermark minus overlap");
-	if (nfailed > 0) {
-		log_info("tickets: retrying %zu that failed before", nfailed);
-		tbatch_run(s, failed, nfailed, true, false, MOJO_NO_TIME, 0, retry_batch_done, t);
-		free(failed);
+	if (failed.n > 0) {
+		log_info("tickets: retrying %zu that failed before", failed.n);
+		tbatch_run(s, failed.v, failed.n, true, false, MOJO_NO_TIME, 0, retry_batch_done, t);
+		ids_free(&failed);
 		return;
 	}
-	free(failed);
+	ids_free(&failed);
 	tsearch_next(t);
 }
 
@@ -1404,15 +1413,14 @@ static void
 start_users_retry(struct sync *s)
 {
 	struct ids ids = IDS_INIT;
-	size_t n;
 
 	part_begin(s);
-	if (store_failure_ids(s->st, "users", &ids.v, &n) != 0) {
+	if (store_failure_ids(s->st, "users", &ids) != 0) {
+		ids_free(&ids);
 		fail_kind(s, MOJO_USERS, "cannot read the sync state");
 		part_end(s);
 		return;
 	}
-	ids.n = ids.cap = n;
 	sbatch_run(s, MOJO_USERS, &ids, false, users_retry_done, NULL);
 }
 
@@ -1488,19 +1496,13 @@ static void
 start_comment_sweep(struct sync *s)
 {
 	struct ids todo = IDS_INIT;
-	int64_t *live;
-	size_t n, i;
 
 	ids_sort(&s->refreshed);
-	if (store_live_ids(s->st, MOJO_TICKETS, &live, &n) != 0) {
-		fail_kind(s, MOJO_COMMENTS, "cannot read stored ids");
+	if (live_not_in(s, MOJO_TICKETS, &s->refreshed, &todo) != 0) {
+		ids_free(&todo);
 		part_end(s);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (!ids_has(&s->refreshed, live[i]))
-			ids_add(&todo, live[i]);
-	free(live);
 	log_debug("comments: listing the comments of %zu tickets", todo.n);
 	run_chunked(s, &todo, false, false, comment_sweep_done);
 }
@@ -1515,22 +1517,13 @@ static void
 changed_done(struct sync *s)
 {
 	struct ids cand = IDS_INIT;
-	int64_t *live;
-	size_t n, i;
 
-	if (s->stopping) {
+	if (s->stopping || live_not_in(s, MOJO_TICKETS, &s->listed, &cand) != 0) {
+		ids_free(&cand);
+		ids_free(&s->listed);
 		part_end(s);
 		return;
 	}
-	if (store_live_ids(s->st, MOJO_TICKETS, &live, &n) != 0) {
-		fail_kind(s, MOJO_TICKETS, "cannot read stored ids");
-		part_end(s);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (!ids_has(&s->listed, live[i]))
-			ids_add(&cand, live[i]);
-	free(live);
 	ids_free(&s->listed);
 	if (cand.n > 0)
 		log_info("tickets: confirming %zu that the listing no longer shows", cand.n);
@@ -1801,9 +1794,10 @@ sync_set_config(struct sync *s, const struct config *cfg)
 }
 
 void
-sync_format_summary(const struct sync_stats *st, char *buf, size_t len)
+sync_log_summary(const struct sync_stats *st)
 {
-	size_t used;
+	char buf[2048];
+	size_t used, len = sizeof(buf);
 	int k;
 
 	used = (size_t)snprintf(buf, len, "cycle %s in %.1f s, %ld requests, %ld retries",
@@ -1817,4 +1811,5 @@ sync_format_summary(const struct sync_stats *st, char *buf, size_t len)
 	}
 	if (st->failed_records > 0 && used < len)
 		snprintf(buf + used, len - used, "; %ld records skipped", st->failed_records);
+	log_msg(st->ok ? LOG_PRI_INFO : LOG_PRI_ERR, "%s", buf);
 }

@@ -64,7 +64,7 @@ void sync_set_metrics(struct sync *s, struct metrics *m);
 /* Replaces the configuration (a reload); takes effect at the next request. */
 void sync_set_config(struct sync *s, const struct config *cfg);
 
-/* The summary line of a cycle, into buf. */
-void sync_format_summary(const struct sync_stats *stats, char *buf, size_t len);
+/* Logs the summary line of a cycle: info when it went well, error when not. */
+void sync_log_summary(const struct sync_stats *stats);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -37,6 +38,35 @@ tap_ok(int cond, const char *fmt, ...)
 		if (!tap_ok(g_ == w_, __VA_ARGS__))                                        \
 			printf("#   got:  %lld\n#   want: %lld\n", g_, w_);                    \
 	} while (0)
+
+/* Captures what is written to stderr between begin and end into buf. */
+struct tap_capture {
+	FILE *tmp;
+	int saved;
+};
+
+static void
+tap_capture_begin(struct tap_capture *c)
+{
+	fflush(stderr);
+	c->tmp = tmpfile();
+	c->saved = dup(2);
+	dup2(fileno(c->tmp), 2);
+}
+
+static void
+tap_capture_end(struct tap_capture *c, char *buf, size_t len)
+{
+	long n;
+
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	rewind(c->tmp);
+	n = (long)fread(buf, 1, len - 1, c->tmp);
+	buf[n > 0 ? n : 0] = '\0';
+	fclose(c->tmp);
+}
 
 static int
 tap_done(void)

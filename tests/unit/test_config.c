@@ -33,21 +33,12 @@ write_file(const char *name, const char *text, mode_t mode)
 static struct config *
 load(const char *path)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
+	struct tap_capture c;
 	struct config *cfg;
-	long n;
 
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
+	tap_capture_begin(&c);
 	cfg = config_load(path);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = (long)fread(errors, 1, sizeof(errors) - 1, tmp);
-	errors[n > 0 ? n : 0] = '\0';
-	fclose(tmp);
+	tap_capture_end(&c, errors, sizeof(errors));
 	return cfg;
 }
 
@@ -291,20 +282,13 @@ main(void)
 		struct config *a = load(write_file("r1.conf", BASE "[sync]\ninterval = 1m\n", 0600));
 		struct config *b = load(write_file("r2.conf", BASE "[sync]\ninterval = 2m\n", 0600));
 		struct config *c = load(write_file("r3.conf", BASE "[database]\nschema = other\n", 0600));
-		FILE *tmp = tmpfile();
-		int saved = dup(2), n1, n2;
-		long n;
+		struct tap_capture cap;
+		int n1, n2;
 
-		dup2(fileno(tmp), 2);
+		tap_capture_begin(&cap);
 		n1 = config_reload_conflicts(a, b);
 		n2 = config_reload_conflicts(a, c);
-		fflush(stderr);
-		dup2(saved, 2);
-		close(saved);
-		rewind(tmp);
-		n = (long)fread(errors, 1, sizeof(errors) - 1, tmp);
-		errors[n > 0 ? n : 0] = '\0';
-		fclose(tmp);
+		tap_capture_end(&cap, errors, sizeof(errors));
 		tap_is_int(n1, 0, "interval may change on reload");
 		tap_is_int(n2, 1, "schema may not change on reload");
 		tap_ok(strstr(errors, "[database] schema cannot change on reload") != NULL, "and says so");

@@ -41,54 +41,36 @@ main(void)
 	/* The logging path itself: capture stderr into a file and look. */
 	log_add_secret("TOPSECRETKEY");
 	{
-		FILE *tmp = tmpfile();
-		int saved = dup(2);
-		long n;
+		struct tap_capture c;
 
-		dup2(fileno(tmp), 2);
+		tap_capture_begin(&c);
 		log_init(1);
 		log_error("request to https://h/api/v2/users?access_key=TOPSECRETKEY failed");
 		log_debug("debug with TOPSECRETKEY\nsecond line");
-		fflush(stderr);
-		dup2(saved, 2);
-		close(saved);
-		rewind(tmp);
-		n = (long)fread(buf, 1, sizeof(buf) - 1, tmp);
-		buf[n > 0 ? n : 0] = '\0';
-		fclose(tmp);
+		tap_capture_end(&c, buf, sizeof(buf));
 		tap_ok(strstr(buf, "TOPSECRETKEY") == NULL, "log lines never hold the secret");
 		tap_ok(strstr(buf, "mojosync: error: request to https://h/api/v2/users?access_key=*** failed\n") != NULL,
 		       "error line is prefixed and redacted");
 		tap_ok(strstr(buf, "debug with *** second line\n") != NULL, "newlines inside one event are flattened");
 	}
 	{
-		FILE *tmp = tmpfile();
-		int saved = dup(2);
-		long n;
+		struct tap_capture c;
 
-		dup2(fileno(tmp), 2);
+		tap_capture_begin(&c);
 		log_init(0);
 		log_debug("hidden debug");
 		log_info("shown info");
-		fflush(stderr);
-		dup2(saved, 2);
-		close(saved);
-		rewind(tmp);
-		n = (long)fread(buf, 1, sizeof(buf) - 1, tmp);
-		buf[n > 0 ? n : 0] = '\0';
-		fclose(tmp);
+		tap_capture_end(&c, buf, sizeof(buf));
 		tap_ok(strstr(buf, "hidden debug") == NULL, "debug lines need -v");
 		tap_ok(strstr(buf, "shown info") != NULL, "info lines are shown");
 	}
 	{
 		/* Started by systemd: stderr is the stream named by $JOURNAL_STREAM. */
-		FILE *tmp = tmpfile();
-		int saved = dup(2);
+		struct tap_capture c;
 		struct stat st;
 		char js[64];
-		long n;
 
-		dup2(fileno(tmp), 2);
+		tap_capture_begin(&c);
 		fstat(2, &st);
 		snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
 		setenv("JOURNAL_STREAM", js, 1);
@@ -101,13 +83,7 @@ main(void)
 		log_init(0);
 		log_error("plain again");
 		unsetenv("JOURNAL_STREAM");
-		fflush(stderr);
-		dup2(saved, 2);
-		close(saved);
-		rewind(tmp);
-		n = (long)fread(buf, 1, sizeof(buf) - 1, tmp);
-		buf[n > 0 ? n : 0] = '\0';
-		fclose(tmp);
+		tap_capture_end(&c, buf, sizeof(buf));
 		tap_is_str(buf, "<3>e\n<4>w\n<6>i\n<7>d\nmojosync: error: plain again\n",
 			   "priority prefixes only when stderr is the journal stream");
 	}
