@@ -77,7 +77,7 @@ as_pg() {
 	fi
 }
 
-# pg_start: a throwaway cluster in $T_TMP/pg, listening only on a Unix socket in $T_TMP/sock.
+# pg_start: a throwaway cluster in $T_TMP/pg, listening only on a Unix socket in $T_TMP/sock ($PG_OPTS: more -c).
 # Sets PGHOST, PGPORT, PGUSER, PGDATABASE and CONNINFO.
 pg_start() {
 	local data=$T_TMP/pg sock=$T_TMP/sock
@@ -90,7 +90,7 @@ pg_start() {
 	PGPORT=$((20000 + RANDOM % 20000))
 	T_CLEANUP+=("as_pg '$PG_BINDIR/pg_ctl' -D '$data' -m immediate -w stop")
 	if ! as_pg "$PG_BINDIR/pg_ctl" -D "$data" -w -t 60 -l "$T_TMP/pglog/pg.log" \
-		-o "-k $sock -p $PGPORT -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null; then
+		-o "-k $sock -p $PGPORT -c listen_addresses='' -c fsync=off -c full_page_writes=off ${PG_OPTS:-}" start >/dev/null; then
 		echo "Bail out! pg_ctl start failed: $(tail -5 "$T_TMP/pglog/pg.log")"
 		exit 1
 	fi
@@ -104,7 +104,7 @@ pg_stop() {
 
 pg_restart() {
 	as_pg "$PG_BINDIR/pg_ctl" -D "$T_TMP/pg" -w -t 60 -l "$T_TMP/pglog/pg.log" \
-		-o "-k $T_TMP/sock -p $PGPORT -c listen_addresses='' -c fsync=off -c full_page_writes=off" start >/dev/null
+		-o "-k $T_TMP/sock -p $PGPORT -c listen_addresses='' -c fsync=off -c full_page_writes=off ${PG_OPTS:-}" start >/dev/null
 }
 
 # psql_q SQL: one value (or rows, |-separated), no headers.

@@ -3,7 +3,7 @@
 # incrementally, idempotently, with deletions, bad records and the emulator's warts.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
-pg_start
+PG_OPTS="-c log_statement=mod" pg_start
 emu_start --seed 7 --tickets 400 --users 80 --comments-per-ticket 3
 write_config "$T_TMP/c.conf" "[sync]" "overlap = 1m"
 
@@ -18,10 +18,21 @@ equal() {
 requests() { emu_get /_emu/stats | jq '[.requests[] | to_entries[] | .value] | add // 0'; }
 xmin_sum() { psql_q "select coalesce(sum(xmin::text::bigint), 0) from (select xmin from mojo.tickets union all select xmin from mojo.comments union all select xmin from mojo.users union all select xmin from mojo.ticket_queues union all select xmin from mojo.companies) x"; }
 
-# --- the initial sync
-is "$(sync_run)" 0 "initial sync exits 0"
+# --- the initial sync, on a terminal: progress
+log_mark=$(wc -l <"$T_TMP/pglog/pg.log")
+emu_post /_emu/stats/reset '{}' >/dev/null
+script -qec "'$MOJOSYNC' -c '$T_TMP/c.conf' sync" /dev/null >"$T_TMP/out" 2>&1; rc=$?
+is "$rc" 0 "initial sync exits 0"
 like "$(cat "$T_TMP/out")" "cycle done" "a summary line ends the cycle"
 like "$(cat "$T_TMP/out")" "tickets: 400 inserted" "the summary counts rows per resource"
+check "on a terminal the initial sync shows its progress" grep -Eq 'initial sync: [0-9]+ pages, [0-9]+ records' "$T_TMP/out"
+inserts=$(tail -n +"$log_mark" "$T_TMP/pglog/pg.log" | grep -c 'insert into "mojo"\.tickets')
+searches=$(emu_get /_emu/stats | jq '.requests["tickets.search"]["200"]')
+check "batched writes: one insert statement per search page ($inserts inserts, $searches pages), not one per row" test "$inserts" -ge 4 -a "$inserts" -le "$searches"
+cinserts=$(tail -n +"$log_mark" "$T_TMP/pglog/pg.log" | grep -c 'insert into "mojo"\.comments')
+check "batched writes: one insert of comments per page ($cinserts), not one per comment" test "$cinserts" -le 5
+out=$("$MOJOSYNC" -c "$T_TMP/c.conf" sync 2>&1)
+unlike "$out" "initial sync:" "not on a terminal, no progress line"
 equal "after the initial sync the mirror equals the helpdesk (v2)"
 is "$(psql_q "select count(*) from mojo.ticket_history")" 400 "one history row per ticket"
 wm=$(psql_q "select watermark from mojo.sync_state where resource = 'tickets'")
