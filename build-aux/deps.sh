@@ -8,7 +8,7 @@ what=${1:-test}
 pkgs="build-essential autoconf automake pkg-config libcurl4-openssl-dev libpq-dev libjson-c-dev
 	libevent-dev libsystemd-dev libinih-dev"
 if [ "$what" != build ]; then
-	pkgs="$pkgs postgresql-15 postgresql-client-15 curl jq valgrind systemd util-linux procps clang libclang-rt-14-dev"
+	pkgs="$pkgs postgresql-15 postgresql-client-15 curl jq valgrind systemd util-linux procps clang libclang-rt-14-dev openssl"
 fi
 missing=
 for p in $pkgs; do
