@@ -6,6 +6,8 @@
 #include "log.h"
 #include "migrations.h"
 
+#include <json-c/json.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,6 +378,7 @@ store_print_status(struct store *st)
 	char *sql, *p;
 	size_t i, len;
 	int version;
+	bool runs;
 
 	if (store_schema_version(st, &version) != 0)
 		return -1;
@@ -383,8 +386,9 @@ store_print_status(struct store *st)
 		log_error("schema %s has no mojosync tables yet; run mojosync migrate (or sync)", st->ident);
 		return -1;
 	}
-	/* One query: the state row of each resource beside its table's counts. */
-	len = 1024 + 5 * (256 + 2 * strlen(st->ident));
+	runs = version >= 4;	/* the run log came with migration 4 */
+	/* One query: the state row of each resource beside its table's counts and its last run. */
+	len = 2048 + 5 * (256 + 2 * strlen(st->ident));
 	sql = malloc(len);
 	if (sql == NULL)
 		return -1;
@@ -392,8 +396,13 @@ store_print_status(struct store *st)
 	p += snprintf(p, len, "select s.resource, coalesce(to_char(s.watermark at time zone 'UTC', "
 			      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '-'), "
 			      "coalesce(to_char(s.last_success at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'), "
-			      "coalesce(c.live, 0), coalesce(c.deleted, 0), coalesce(s.last_error, '') "
+			      "coalesce(c.live, 0), coalesce(c.deleted, 0), %s%s%s, coalesce(s.last_error, '') "
 			      "from %s.sync_state s left join (",
+		      runs ? "coalesce((select r.outcome || ' +' || r.inserted || ' ~' || r.updated || ' -' || r.deleted "
+			     "|| ' in ' || round(extract(epoch from r.finished_at - r.started_at), 1) || 's' from "
+			   : "'-'",
+		      runs ? st->ident : "",
+		      runs ? ".sync_runs r where r.resource = s.resource order by r.id desc limit 1), '-')" : "",
 		      st->ident);
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		p += snprintf(p, len - (size_t)(p - sql),
@@ -408,12 +417,12 @@ store_print_status(struct store *st)
 		PQclear(res);
 		return -1;
 	}
-	log_out("%-14s %-28s %-21s %10s %8s  %s\n", "resource", "watermark", "last success", "rows", "deleted",
-		"last error");
+	log_out("%-14s %-28s %-21s %9s %8s  %-26s %s\n", "resource", "watermark", "last success", "rows", "deleted",
+		"last run (+ins ~upd -del)", "last error");
 	for (i = 0; i < (size_t)PQntuples(res); i++)
-		log_out("%-14s %-28s %-21s %10s %8s  %s\n", PQgetvalue(res, (int)i, 0), PQgetvalue(res, (int)i, 1),
+		log_out("%-14s %-28s %-21s %9s %8s  %-26s %s\n", PQgetvalue(res, (int)i, 0), PQgetvalue(res, (int)i, 1),
 			PQgetvalue(res, (int)i, 2), PQgetvalue(res, (int)i, 3), PQgetvalue(res, (int)i, 4),
-			PQgetvalue(res, (int)i, 5));
+			PQgetvalue(res, (int)i, 5), PQgetvalue(res, (int)i, 6));
 	PQclear(res);
 	return 0;
 }
@@ -915,4 +924,68 @@ store_last_reconcile(struct store *st, int64_t *us)
 		*us = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;
+}
+
+int
+store_notify(struct store *st, const char *resource, const struct store_counts *c)
+{
+	char payload[256];
+	const char *params[2] = { st->schema, payload };
+	PGresult *res;
+
+	if (c->inserted == 0 && c->updated == 0 && c->deleted == 0)
+		return 0;
+	snprintf(payload, sizeof(payload), "{\"resource\":\"%s\",\"inserted\":%ld,\"updated\":%ld,\"deleted\":%ld}",
+		 resource, c->inserted, c->updated, c->deleted);
+	res = exec_params(st, "notifying listeners", "select pg_catalog.pg_notify($1, $2)", 2, params, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+store_log_runs(struct store *st, const struct store_run *runs, size_t n)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	const char *params[2];
+	char sql[1024], *seq;
+	size_t i;
+	int rc;
+
+	if (arr == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "resource", json_object_new_string(runs[i].resource));
+		json_object_object_add(o, "started", json_object_new_int64(runs[i].started_us));
+		json_object_object_add(o, "finished", json_object_new_int64(runs[i].finished_us));
+		json_object_object_add(o, "full", json_object_new_boolean(runs[i].full));
+		json_object_object_add(o, "requests", json_object_new_int64(runs[i].requests));
+		json_object_object_add(o, "retries", json_object_new_int64(runs[i].retries));
+		json_object_object_add(o, "inserted", json_object_new_int64(runs[i].inserted));
+		json_object_object_add(o, "updated", json_object_new_int64(runs[i].updated));
+		json_object_object_add(o, "deleted", json_object_new_int64(runs[i].deleted));
+		json_object_object_add(o, "failed", json_object_new_int64(runs[i].failed));
+		json_object_object_add(o, "outcome", json_object_new_string(runs[i].outcome));
+		json_object_object_add(o, "error", runs[i].error ? json_object_new_string(runs[i].error) : NULL);
+		json_object_array_add(arr, o);
+	}
+	params[0] = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN);
+	seq = with_ident(st, "", ".sync_runs_cycle_seq");
+	params[1] = seq;
+	snprintf(sql, sizeof(sql),
+		 "with c as (select pg_catalog.nextval($2::regclass) as cycle) "
+		 "insert into %s.sync_runs (cycle, resource, started_at, finished_at, full_sync, requests, retries, "
+		 "inserted, updated, deleted, failed_records, outcome, error) "
+		 "select c.cycle, r->>'resource', to_timestamp((r->>'started')::bigint / 1e6), "
+		 "to_timestamp((r->>'finished')::bigint / 1e6), (r->>'full')::boolean, (r->>'requests')::bigint, "
+		 "(r->>'retries')::bigint, (r->>'inserted')::bigint, (r->>'updated')::bigint, (r->>'deleted')::bigint, "
+		 "(r->>'failed')::bigint, r->>'outcome', r->>'error' "
+		 "from c, pg_catalog.jsonb_array_elements($1::jsonb) r",
+		 st->ident);
+	rc = seq != NULL ? exec_count(st, "writing the run log", sql, 2, params, NULL) : -1;
+	free(seq);
+	json_object_put(arr);
+	return rc;
 }

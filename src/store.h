@@ -126,6 +126,26 @@ int store_set_watermark(struct store *st, const char *resource, int64_t us);
  */
 int store_finish_resource(struct store *st, const char *resource, const char *error, bool reconciled);
 
+/*
+ * Tells listeners what a batch changed, inside its transaction (so only if
+ * it commits): NOTIFY on the channel named as the schema, payload
+ * {"resource":…,"inserted":…,"updated":…,"deleted":…}.  Nothing when c is all 0.
+ */
+int store_notify(struct store *st, const char *resource, const struct store_counts *c);
+
+/* One row of the run log (sync_runs). */
+struct store_run {
+	const char *resource;
+	int64_t started_us, finished_us;	/* Unix microseconds */
+	bool full;
+	long requests, retries, inserted, updated, deleted, failed;
+	const char *outcome;			/* ok, failed, stopped */
+	const char *error;			/* NULL when none */
+};
+
+/* Appends the rows of one cycle to sync_runs, in one statement. */
+int store_log_runs(struct store *st, const struct store_run *runs, size_t n);
+
 /* The retry list (sync_failures). */
 int store_failure_add(struct store *st, const char *resource, int64_t id, const char *reason);
 int store_failure_clear(struct store *st, const char *resource, const int64_t *ids, size_t n);

@@ -375,6 +375,8 @@ tbatch_commit(struct tbatch *b)
 		goto out;
 	if (b->watermark != MOJO_NO_TIME && store_set_watermark(s->st, "tickets", b->watermark) != 0)
 		goto out;
+	if (store_notify(s->st, "tickets", &ct) != 0 || store_notify(s->st, "comments", &cc) != 0)
+		goto out;
 	if (store_commit(s->st) != 0)
 		goto out;
 	for (i = 0; i < whole.n; i++)
@@ -814,21 +816,45 @@ finish_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sync *s = arg;
 	sync_done_cb cb = s->cb;
+	struct store_run runs[MOJO_NKINDS];
+	char skipped[MOJO_NKINDS][64];
+	int64_t finished_us = wall_us();
 	int k;
 
 	(void)fd;
 	(void)what;
 	s->stats.ms = now_ms() - s->started_ms;
 	for (k = 0; k < MOJO_NKINDS; k++) {
+		const struct sync_kind_stats *ks = &s->stats.kind[k];
+		const char *error = s->kind_error[k][0] ? s->kind_error[k] : NULL;
+
 		if (s->kind_first_ms[k] != 0)
 			s->stats.kind[k].ms = s->kind_last_ms[k] - s->kind_first_ms[k];
-		if (!s->stopping || s->kind_error[k][0] != '\0')
-			if (store_finish_resource(s->st, mojo_kind_table((enum mojo_kind)k),
-						  s->kind_error[k][0] ? s->kind_error[k] : NULL, s->full && !s->stopping) != 0)
+		if (error == NULL && ks->failed > 0) {
+			snprintf(skipped[k], sizeof(skipped[k]), "%ld records skipped; see sync_failures", ks->failed);
+			error = skipped[k];
+		}
+		if (!s->stopping || error != NULL)
+			if (store_finish_resource(s->st, mojo_kind_table((enum mojo_kind)k), error,
+						  s->full && !s->stopping && error == NULL) != 0)
 				s->stats.ok = false;
 		if (s->kind_error[k][0] != '\0')
 			s->stats.ok = false;
+		runs[k].resource = mojo_kind_table((enum mojo_kind)k);
+		runs[k].started_us = s->started_wall_us;
+		runs[k].finished_us = finished_us;
+		runs[k].full = s->full;
+		runs[k].requests = ks->requests;
+		runs[k].retries = ks->retries;
+		runs[k].inserted = ks->inserted;
+		runs[k].updated = ks->updated;
+		runs[k].deleted = ks->deleted;
+		runs[k].failed = ks->failed;
+		runs[k].outcome = s->stopping ? "stopped" : error != NULL ? "failed" : "ok";
+		runs[k].error = error;
 	}
+	if (store_log_runs(s->st, runs, MOJO_NKINDS) != 0)
+		s->stats.ok = false;
 	if (s->stats.failed_records > 0 || s->stopping)
 		s->stats.ok = false;
 	if (s->auth_failed && s->stats.error[0] == '\0')
@@ -940,6 +966,7 @@ sync_start(struct sync *s, bool full, sync_done_cb cb, void *arg)
 	s->retry_budget = RETRY_BUDGET;
 	s->progress_pages = s->progress_records = 0;
 	s->started_ms = now_ms();
+	s->started_wall_us = wall_us();
 	s->cb = cb;
 	s->cb_arg = arg;
 	phase_next(s);

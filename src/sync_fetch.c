@@ -54,6 +54,15 @@ page_free(struct page_json *p)
 }
 
 int64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
 now_ms(void)
 {
 	struct timespec ts;

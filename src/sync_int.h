@@ -31,7 +31,8 @@ struct page_json {
 
 int page_add(struct page_json *p, const char *json);
 void page_free(struct page_json *p);
-int64_t now_ms(void);
+int64_t now_ms(void);	/* monotonic */
+int64_t wall_us(void);	/* Unix time */
 
 struct fetch;
 typedef void (*fetch_cb)(struct sync *s, struct json_object *root, long status, const char *error, void *arg);
@@ -50,6 +51,7 @@ struct sync {
 	struct fetch *fetches;	/* every fetch not yet completed */
 	struct sync_stats stats;
 	int64_t started_ms;
+	int64_t started_wall_us;
 	int64_t kind_first_ms[MOJO_NKINDS], kind_last_ms[MOJO_NKINDS];
 	char kind_error[MOJO_NKINDS][256];
 	sync_done_cb cb;

@@ -93,7 +93,8 @@ sbatch_commit(struct sbatch *b)
 	}
 	if ((page.count > 0 && store_upsert(s->st, b->kind, page.buf, &c, &s->dirty[b->kind]) != 0) ||
 	    store_mark_deleted(s->st, b->kind, gone.v, gone.n, &c) != 0 ||
-	    store_failure_clear(s->st, mojo_kind_table(b->kind), ok.v, ok.n) != 0 || store_commit(s->st) != 0)
+	    store_failure_clear(s->st, mojo_kind_table(b->kind), ok.v, ok.n) != 0 ||
+	    store_notify(s->st, mojo_kind_table(b->kind), &c) != 0 || store_commit(s->st) != 0)
 		goto dberr;
 	s->stats.kind[b->kind].inserted += c.inserted;
 	s->stats.kind[b->kind].updated += c.updated;
@@ -245,7 +246,8 @@ lister_store_page(struct lister *l, struct json_object *root, int n)
 		mojo_record_clear(&rec);
 	}
 	if ((page.count > 0 && store_upsert(s->st, l->kind, page.buf, &c, &s->dirty[l->kind]) != 0) ||
-	    store_failure_clear(s->st, mojo_kind_table(l->kind), ok.v, ok.n) != 0 || store_commit(s->st) != 0)
+	    store_failure_clear(s->st, mojo_kind_table(l->kind), ok.v, ok.n) != 0 ||
+	    store_notify(s->st, mojo_kind_table(l->kind), &c) != 0 || store_commit(s->st) != 0)
 		goto out;
 	s->stats.kind[l->kind].inserted += c.inserted;
 	s->stats.kind[l->kind].updated += c.updated;
