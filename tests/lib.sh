@@ -145,7 +145,7 @@ emu_start() {
 	"$EMULATOR" --port 0 --access-key "${ACCESS_KEY:-test-access-key-0123456789abcdef}" --quiet "$@" >"$out" 2>"$out.err" &
 	EMU_PID=$!
 	T_CLEANUP+=("kill $EMU_PID")
-	if ! wait_for 60 grep -q '^listening on 127.0.0.1:' "$out"; then
+	if ! wait_for 60 grep -qs '^listening on 127.0.0.1:' "$out"; then
 		echo "Bail out! the emulator did not start: $(cat "$out.err")"
 		exit 1
 	fi
@@ -164,7 +164,7 @@ emu_post() { curl -sf -X POST -H 'Content-Type: application/json' --data "$2" "$
 # load_truth: the emulator's ground truth into the table _truth(j jsonb) of the test database.
 load_truth() {
 	emu_get /_emu/truth >"$T_TMP/truth.json" || { echo "# cannot read the truth"; return 1; }
-	psql_q "drop table if exists public._truth; create table public._truth (j jsonb)"
+	psql_q "set client_min_messages = warning; drop table if exists public._truth; create table public._truth (j jsonb)"
 	# CSV with quote and delimiter characters that JSON text never holds: the text arrives verbatim.
 	tr -d '\n' <"$T_TMP/truth.json" | psql -X -q -v ON_ERROR_STOP=1 \
 		-c "\\copy public._truth from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')"
