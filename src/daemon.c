@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #define STOP_GRACE_MS 10000	/* in-flight work gets this long after SIGTERM */
-#define HTTP_MAX_BODY (256u << 20)
 
 struct daemon {
 	struct event_base *base;
@@ -57,8 +56,9 @@ add_ms(struct event *ev, int64_t ms)
 static struct http_options
 http_options_of(const struct config *cfg)
 {
-	struct http_options o = { (int)cfg->concurrency, cfg->timeout_ms, HTTP_MAX_BODY, cfg->max_rate };
+	struct http_options o;
 
+	http_options_init(&o, (int)cfg->concurrency, cfg->timeout_ms, cfg->max_rate);
 	return o;
 }
 

@@ -285,6 +285,18 @@ sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 	return 0;
 }
 
+void
+http_options_init(struct http_options *o, int concurrency, int64_t timeout_ms, int64_t max_rate)
+{
+	const char *env = getenv("MOJOSYNC_MAX_BODY");
+	long long cap = env != NULL ? atoll(env) : 0;
+
+	o->concurrency = concurrency;
+	o->timeout_ms = timeout_ms;
+	o->max_rate = max_rate;
+	o->max_body = cap >= 1024 ? (size_t)cap : (size_t)256 << 20;
+}
+
 struct http *
 http_new(struct event_base *base, const struct http_options *opt)
 {

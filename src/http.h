@@ -33,6 +33,12 @@ struct http_response {
 
 typedef void (*http_done_cb)(const struct http_response *resp, void *arg);
 
+/*
+ * Fills o; the body cap is 256 MiB, or $MOJOSYNC_MAX_BODY bytes when set (a
+ * knob for tests and for helpdesks with giant records).
+ */
+void http_options_init(struct http_options *o, int concurrency, int64_t timeout_ms, int64_t max_rate);
+
 /* Returns NULL after logging. */
 struct http *http_new(struct event_base *base, const struct http_options *opt);
 

@@ -162,7 +162,7 @@ probe_done_cb(const struct http_response *resp, void *arg)
 static int
 check_helpdesk(const struct config *cfg)
 {
-	struct http_options opt = { 1, cfg->timeout_ms, 16 << 20, 0 };
+	struct http_options opt;
 	struct event_base *base = event_base_new();
 	struct http *h = NULL;
 	struct probe p;
@@ -170,6 +170,7 @@ check_helpdesk(const struct config *cfg)
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
+	http_options_init(&opt, 1, cfg->timeout_ms, 0);
 	if (base == NULL || (h = http_new(base, &opt)) == NULL)
 		goto done;
 	url = mojo_url(cfg, "ticket_queues", "per_page=1");
@@ -239,7 +240,7 @@ oneshot_signal_cb(evutil_socket_t sig, short what, void *arg)
 static int
 cmd_sync(const struct config *cfg, bool full)
 {
-	struct http_options opt = { (int)cfg->concurrency, cfg->timeout_ms, 256u << 20, cfg->max_rate };
+	struct http_options opt;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct oneshot o;
 	struct store *st;
@@ -247,6 +248,7 @@ cmd_sync(const struct config *cfg, bool full)
 	int rc = EXIT_WORK;
 
 	memset(&o, 0, sizeof(o));
+	http_options_init(&opt, (int)cfg->concurrency, cfg->timeout_ms, cfg->max_rate);
 	st = open_store(cfg, true);
 	if (st == NULL)
 		return EXIT_WORK;

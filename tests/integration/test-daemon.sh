@@ -25,6 +25,7 @@ w=$(count WATCHDOG=1)
 check "WATCHDOG=1 keeps arriving at half the watchdog period" wait_for 10 at_least WATCHDOG=1 $((w + 3))
 like "$(grep -m1 '^STATUS=synced' "$T_TMP/notify.log")" "next in" "STATUS says when the next cycle runs"
 
+sleep_until_busy() { [ "$(emu_get /_emu/stats | jq '.requests["tickets.show"]["200"] // 0')" -gt "${1:-0}" ]; }
 equal_now() { [ "$(compare_truth | head -1)" = 0 ]; }
 check "the first cycle mirrors the helpdesk" wait_for 30 equal_now
 emu_post /_emu/mutate '{"tickets":10,"new_tickets":4,"comments":6}' >/dev/null
@@ -83,10 +84,21 @@ pg_restart
 check "database back: the changes made meanwhile arrive" wait_for 40 equal_now
 check "database back: the reconnect is logged" grep -q 'database: reconnected' "$T_TMP/daemon.log"
 
+# --- PostgreSQL crashes (immediate shutdown) in the middle of a busy cycle: nothing lost, nothing half-stored
+emu_post /_emu/faults '{"latency_ms":20}' >/dev/null
+emu_post /_emu/mutate '{"tickets":120,"comments":20}' >/dev/null
+before=$(emu_get /_emu/stats | jq '.requests["tickets.show"]["200"] // 0')
+check "a cycle is busy fetching tickets before the crash" wait_for 20 sleep_until_busy "$before"
+as_pg "$PG_BINDIR/pg_ctl" -D "$T_TMP/pg" -m immediate -w stop >/dev/null 2>&1
+check "crash: the daemon keeps running" kill -0 $DPID
+pg_restart
+emu_post /_emu/faults '{"reset":true}' >/dev/null
+check "crash: after recovery the mirror equals the helpdesk" wait_for 60 equal_now
+is "$(psql_q "select watermark <= (select max(updated_on) from mojo.tickets) from mojo.sync_state where resource = 'tickets'")" t "crash: the watermark is not ahead of the data"
+
 # --- SIGTERM in the middle of a sync: exit 0 quickly, nothing partial committed
 emu_post /_emu/faults '{"latency_ms":40}' >/dev/null
 emu_post /_emu/mutate '{"tickets":150}' >/dev/null
-sleep_until_busy() { [ "$(emu_get /_emu/stats | jq '.requests["tickets.show"]["200"] // 0')" -gt "${1:-0}" ]; }
 before=$(emu_get /_emu/stats | jq '.requests["tickets.show"]["200"] // 0')
 check "a cycle is busy fetching tickets" wait_for 20 sleep_until_busy "$before"
 t0=$(date +%s%N)

@@ -76,4 +76,30 @@ is "$(sync_with "$T_TMP/faults.conf")" 1 "faults: a helpdesk that keeps failing:
 like "$(cat "$T_TMP/out")" "after 6 attempts" "faults: says it gave up, and after how many attempts"
 is "$(psql_q "select last_error is not null from faults.sync_state where resource = 'tickets'")" t "faults: the failure is recorded in sync_state"
 
+# --- a body over the cap: a clear error, nothing stored from it
+emu_post /_emu/faults '{"reset":true}' >/dev/null
+SCHEMA=cap write_config "$T_TMP/cap.conf" "[sync]" "overlap = 1m"
+out=$(MOJOSYNC_MAX_BODY=4096 "$MOJOSYNC" -c "$T_TMP/cap.conf" sync 2>&1); rc=$?
+is "$rc" 1 "cap: a body over the cap fails the cycle"
+like "$out" "response body larger than 4096 bytes" "cap: the error names the cap"
+is "$(psql_q "select count(*) from cap.tickets")" 0 "cap: nothing of the oversized pages was stored"
+
+# --- timeouts: answers slower than [sync] timeout are retried
+SCHEMA=slow write_config "$T_TMP/slow.conf" "[sync]" "overlap = 1m" "timeout = 1s" "concurrency = 8"
+emu_post /_emu/faults '{"latency_jitter_ms":1300}' >/dev/null
+"$MOJOSYNC" -c "$T_TMP/slow.conf" sync >"$T_TMP/out" 2>&1
+like "$(cat "$T_TMP/out")" "Operation timed out after" "timeouts: slow answers time out"
+like "$(grep 'timed out' "$T_TMP/out" | head -1)" "retrying in" "timeouts: and are retried"
+emu_post /_emu/faults '{"reset":true}' >/dev/null
+"$MOJOSYNC" -c "$T_TMP/slow.conf" sync >"$T_TMP/out" 2>&1; rc=$?
+is "$rc" 0 "timeouts: the next cycle exits 0"
+equal slow "timeouts: the mirror equals the helpdesk"
+emu_stop
+
+# --- refused connections: the helpdesk is down
+out=$("$MOJOSYNC" -c "$T_TMP/slow.conf" sync 2>&1); rc=$?
+is "$rc" 1 "refused: exit 1 when the helpdesk cannot be reached"
+like "$out" "Couldn't connect to server" "refused: the error says so"
+like "$out" "after 6 attempts" "refused: after the retries"
+
 done_testing
