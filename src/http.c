@@ -22,7 +22,8 @@ struct request {
 	char *body;
 	size_t len, cap;
 	bool too_big;
-	int64_t retry_after_ms;
+	char retry_after[64];	/* the header's value, "" when absent */
+	int64_t server_date;	/* the response's Date header (Unix seconds), 0 when absent */
 	struct timespec started;
 	http_done_cb cb;
 	void *arg;
@@ -101,10 +102,25 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* An HTTP date (RFC 7231 IMF-fixdate) in Unix seconds, or -1. */
+static int64_t
+parse_http_date(const char *v)
+{
+	struct tm tm;
+	time_t t;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm) == NULL)
+		return -1;
+	t = timegm(&tm);
+	return t == (time_t)-1 ? -1 : (int64_t)t;
+}
+
 int64_t
 http_parse_retry_after(const char *v, int64_t now)
 {
-	struct tm tm;
 	char *end;
 	long long secs;
 	time_t t;
@@ -119,11 +135,7 @@ http_parse_retry_after(const char *v, int64_t now)
 			return -1;
 		return secs * 1000;
 	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL)
-		return -1;
-	t = timegm(&tm);
+	t = (time_t)parse_http_date(v);
 	if (t == (time_t)-1)
 		return -1;
 	return t <= now ? 0 : ((int64_t)t - now) * 1000;
@@ -136,11 +148,15 @@ header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 	size_t n = size * nitems;
 	char line[256];
 
-	if (n > 12 && n < sizeof(line) && strncasecmp(buf, "retry-after:", 12) == 0) {
-		memcpy(line, buf + 12, n - 12);
-		line[n - 12] = '\0';
-		r->retry_after_ms = http_parse_retry_after(line, (int64_t)time(NULL));
-	}
+	if (n >= sizeof(line))
+		return n;
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strncasecmp(line, "retry-after:", 12) == 0)
+		snprintf(r->retry_after, sizeof(r->retry_after), "%.63s", line + 12);
+	else if (strncasecmp(line, "date:", 5) == 0)
+		r->server_date = parse_http_date(line + 5) > 0 ? parse_http_date(line + 5) : 0;
 	return n;
 }
 
@@ -174,7 +190,14 @@ finish(struct http *h, struct request *r, CURLcode code)
 	resp.status = status;
 	resp.body = r->body != NULL ? r->body : "";
 	resp.len = r->len;
-	resp.retry_after_ms = r->retry_after_ms;
+	/*
+	 * A Retry-After date counts from the server's own Date header when it
+	 * sent one: the server's clock and ours may differ.
+	 */
+	resp.retry_after_ms = -1;
+	if (r->retry_after[0] != '\0')
+		resp.retry_after_ms = http_parse_retry_after(r->retry_after,
+							     r->server_date > 0 ? r->server_date : (int64_t)time(NULL));
 	resp.elapsed_ms = ms_since(&r->started);
 	if (r->too_big) {
 		snprintf(err, sizeof(err), "response body larger than %zu bytes", h->opt.max_body);
@@ -422,7 +445,6 @@ http_get(struct http *h, const char *url, http_done_cb cb, void *arg)
 	r->h = h;
 	r->cb = cb;
 	r->arg = arg;
-	r->retry_after_ms = -1;
 	r->url = strdup(url);
 	r->easy = curl_easy_init();
 	if (r->url == NULL || r->easy == NULL) {
