@@ -102,4 +102,15 @@ is "$rc" 1 "refused: exit 1 when the helpdesk cannot be reached"
 like "$out" "Couldn't connect to server" "refused: the error says so"
 like "$out" "after 6 attempts" "refused: after the retries"
 
+# --- max_rate: requests per minute at most (a lower bound on time is safe on a busy machine)
+emu_start --seed 25 --tickets 6 --users 4 --comments-per-ticket 1
+SCHEMA=rate write_config "$T_TMP/rate.conf" "[sync]" "max_rate = 240" "concurrency = 8"
+t0=$(date +%s%N)
+"$MOJOSYNC" -c "$T_TMP/rate.conf" sync >"$T_TMP/out" 2>&1; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+n=$(emu_get /_emu/stats | jq '[.requests[] | to_entries[] | .value] | add')
+is "$rc" 0 "max_rate: the sync completes"
+check "max_rate = 240/min: $n requests took $ms ms, at least $(((n - 1) * 250)) ms" test "$ms" -ge $(((n - 1) * 250))
+emu_stop
+
 done_testing
