@@ -13,6 +13,13 @@ readme=$(sed -n '/^<!-- keys -->$/,/^<!-- \/keys -->$/p' "$top_srcdir/README.md"
 is "$readme" "$keys" "the README's table of keys is mojosync --list-keys"
 like "$keys" '| `[sync] interval` | duration | 60s | 1s to 7d | yes |' "the table gives type, default, bounds and reload"
 
+# Every test script is part of the suite: a script missing from Makefile.am would never run.
+missing=""
+for t in "$top_srcdir"/tests/integration/test-*.sh; do
+	grep -q "tests/integration/$(basename "$t")" "$top_srcdir/Makefile.am" || missing="$missing $(basename "$t")"
+done
+is "$missing" "" "every tests/integration/test-*.sh is listed in Makefile.am"
+
 out=$("$MOJOSYNC" 2>&1); rc=$?
 is "$rc" 2 "no command: exit 2"
 like "$out" "no command given" "no command: says so"
