@@ -4,11 +4,8 @@
 # descriptors every 10 cycles; prints them and the ratio of the last to the first sample. Bounded: at most
 # CYCLES * 3 s, then it stops by itself. Run from a build directory (or set MOJOSYNC and EMULATOR).
 set -eu
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-: "${MOJOSYNC:=$PWD/src/mojosync}"
-: "${EMULATOR:=$PWD/tests/emulator/mojo-emulator}"
-export top_srcdir MOJOSYNC EMULATOR
-. "$top_srcdir/tests/lib.sh"
+: "${top_builddir:=$PWD}"	# binaries from the build directory we run in
+. "$(dirname "$0")/../tests/lib.sh"
 cycles=${1:-120}
 
 pg_start

@@ -4,11 +4,8 @@
 # ratio of the sync's time to PostgreSQL's own bulk load (COPY) of the same records' JSON into a jsonb table.
 # Run from a build directory (or set MOJOSYNC and EMULATOR). Ratios from one run; not a test.
 set -eu
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-: "${MOJOSYNC:=$PWD/src/mojosync}"
-: "${EMULATOR:=$PWD/tests/emulator/mojo-emulator}"
-export top_srcdir MOJOSYNC EMULATOR
-. "$top_srcdir/tests/lib.sh"
+: "${top_builddir:=$PWD}"	# binaries from the build directory we run in
+. "$(dirname "$0")/../tests/lib.sh"
 n=${1:-10000}
 
 ms() { date +%s%3N; }

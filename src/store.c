@@ -748,24 +748,31 @@ store_mark_comments_gone(struct store *st, const int64_t *tickets, size_t nt, co
 	return rc;
 }
 
-int
-store_get_watermark(struct store *st, const char *resource, int64_t *us)
+/* Runs a query of one row and one column, a time in Unix microseconds or null (MOJO_NO_TIME). */
+static int
+query_time(struct store *st, const char *what, const char *sql, int nparams, const char *const *params, int64_t *us)
 {
-	char sql[256];
-	const char *params[1] = { resource };
-	PGresult *res;
+	PGresult *res = exec_params(st, what, sql, nparams, params, PGRES_TUPLES_OK);
 
 	*us = MOJO_NO_TIME;
-	snprintf(sql, sizeof(sql),
-		 "select (extract(epoch from watermark) * 1000000)::bigint from %s.sync_state where resource = $1",
-		 st->ident);
-	res = exec_params(st, "reading the watermark", sql, 1, params, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		*us = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;
+}
+
+int
+store_get_watermark(struct store *st, const char *resource, int64_t *us)
+{
+	char sql[256];
+	const char *params[1] = { resource };
+
+	snprintf(sql, sizeof(sql),
+		 "select (extract(epoch from watermark) * 1000000)::bigint from %s.sync_state where resource = $1",
+		 st->ident);
+	return query_time(st, "reading the watermark", sql, 1, params, us);
 }
 
 int
@@ -910,20 +917,12 @@ int
 store_last_reconcile(struct store *st, int64_t *us)
 {
 	char sql[256];
-	PGresult *res;
 
-	*us = MOJO_NO_TIME;
 	snprintf(sql, sizeof(sql),
 		 "select case when bool_or(last_reconcile is null) then null "
 		 "else (extract(epoch from min(last_reconcile)) * 1000000)::bigint end from %s.sync_state",
 		 st->ident);
-	res = exec_params(st, "reading the last reconciliation", sql, 0, NULL, PGRES_TUPLES_OK);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		*us = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return 0;
+	return query_time(st, "reading the last reconciliation", sql, 0, NULL, us);
 }
 
 int
