@@ -3,8 +3,8 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 if ldd "$MOJOSYNC" | grep -q libasan; then
-	echo "ok 1 # SKIP valgrind cannot run a build with AddressSanitizer (the normal build runs this test)"
-	done_testing
+	echo "1..0 # SKIP valgrind cannot run a build with AddressSanitizer (the normal build runs this test)"
+	exit 0
 fi
 VG=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --log-file="$T_TMP/vg.%p.log")
