@@ -19,6 +19,7 @@ static struct {
 	bool journal;
 	char *secrets[LOG_MAX_SECRETS];
 	size_t nsecrets;
+	bool progress;		/* a progress line is on screen without its newline */
 } logger;
 
 static void
@@ -187,6 +188,7 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 	/* One event, one line: embedded newlines would split it in the journal. */
 	for (nl = line; (nl = strpbrk(nl, "\r\n")) != NULL;)
 		*nl = ' ';
+	log_progress_end();
 	if (logger.journal)
 		fprintf(stderr, "<%d>%s\n", pri, line);
 	else
@@ -230,4 +232,28 @@ log_out(const char *fmt, ...)
 	va_end(ap);
 	log_redact(line);
 	fputs(line, stdout);
+}
+
+void
+log_progress(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_redact(line);
+	fprintf(stderr, "\rmojosync: %s ", line);
+	fflush(stderr);
+	logger.progress = true;
+}
+
+void
+log_progress_end(void)
+{
+	if (!logger.progress)
+		return;
+	fputc('\n', stderr);
+	logger.progress = false;
 }

@@ -35,6 +35,14 @@ void log_debug(const char *fmt, ...) MOJO_PRINTF(1, 2);
 void log_msg(int pri, const char *fmt, ...) MOJO_PRINTF(2, 3);
 void log_vmsg(int pri, const char *fmt, va_list ap) MOJO_PRINTF(2, 0);
 
+/*
+ * A progress line on a terminal: rewritten in place with \r.  A log line
+ * that comes while one is shown starts on a new line; log_progress_end()
+ * closes it.
+ */
+void log_progress(const char *fmt, ...) MOJO_PRINTF(1, 2);
+void log_progress_end(void);
+
 /* Writes to stdout (command output such as `status`), redacted. */
 void log_out(const char *fmt, ...) MOJO_PRINTF(1, 2);
 

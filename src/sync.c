@@ -46,8 +46,7 @@ progress(struct sync *s, long records)
 	s->progress_pages++;
 	s->progress_records += records;
 	if (s->progress)
-		fprintf(stderr, "\rmojosync: initial sync: %ld pages, %ld records ", s->progress_pages,
-			s->progress_records);
+		log_progress("initial sync: %ld pages, %ld records", s->progress_pages, s->progress_records);
 }
 
 /* ---- tickets: a batch of tickets with their comments ---- */
@@ -860,7 +859,7 @@ finish_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->auth_failed && s->stats.error[0] == '\0')
 		snprintf(s->stats.error, sizeof(s->stats.error), "access key rejected");
 	if (s->progress)
-		fputc('\n', stderr);
+		log_progress_end();
 	ids_free(&s->refreshed);
 	ids_free(&s->shown);
 	ids_free(&s->listed);

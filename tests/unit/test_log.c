@@ -87,6 +87,21 @@ main(void)
 		tap_is_str(buf, "<3>e\n<4>w\n<6>i\n<7>d\nmojosync: error: plain again\n",
 			   "priority prefixes only when stderr is the journal stream");
 	}
+	{
+		struct tap_capture c;
+
+		tap_capture_begin(&c);
+		log_init(0);
+		log_progress("step %d", 1);
+		log_progress("step %d", 2);
+		log_warn("in between");
+		log_progress("step %d", 3);
+		log_progress_end();
+		log_progress_end();
+		tap_capture_end(&c, buf, sizeof(buf));
+		tap_is_str(buf, "\rmojosync: step 1 \rmojosync: step 2 \nmojosync: warning: in between\n\rmojosync: step 3 \n",
+			   "a progress line is rewritten in place, and a log line starts on a new line");
+	}
 	log_forget_secrets();
 	return tap_done();
 }
