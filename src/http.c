@@ -195,6 +195,7 @@ finish(struct http *h, struct request *r, CURLcode code)
 	 * sent one: the server's clock and ours may differ.
 	 */
 	resp.retry_after_ms = -1;
+	resp.server_date = r->server_date;
 	if (r->retry_after[0] != '\0')
 		resp.retry_after_ms = http_parse_retry_after(r->retry_after,
 							     r->server_date > 0 ? r->server_date : (int64_t)time(NULL));

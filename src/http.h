@@ -28,6 +28,7 @@ struct http_response {
 	size_t len;
 	const char *error;	/* transport error, NULL when a response arrived whole */
 	int64_t retry_after_ms; /* from Retry-After (seconds or HTTP date), -1 when absent */
+	int64_t server_date;	/* the Date header, Unix seconds on the server's clock; 0 when absent */
 	int64_t elapsed_ms;
 };
 

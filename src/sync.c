@@ -408,6 +408,7 @@ out:
 
 struct tsearch {
 	struct sync *s;
+	int64_t page_max;	/* the newest updated_on of the last page: where the next one starts */
 	int64_t lower;		/* MOJO_NO_TIME: from the beginning */
 	int page;
 };
@@ -420,7 +421,7 @@ tsearch_batch_done(struct tbatch *b, int rc)
 	struct tsearch *t = b->arg;
 	struct sync *s = t->s;
 	long listed = b->listed;
-	int64_t max = b->watermark;
+	int64_t max = t->page_max;
 
 	tbatch_free(b);
 	if (rc != 0 || s->stopping) {
@@ -451,7 +452,7 @@ static void
 tsearch_cb(struct sync *s, struct json_object *root, long status, const char *error, void *arg)
 {
 	struct tsearch *t = arg;
-	int64_t *ids = NULL, *upd = NULL, *changed_ids = NULL, max = MOJO_NO_TIME;
+	int64_t *ids = NULL, *upd = NULL, *changed_ids = NULL, max = MOJO_NO_TIME, wmark;
 	bool *changed = NULL;
 	int n, i, m = 0, nc = 0;
 
@@ -498,8 +499,20 @@ tsearch_cb(struct sync *s, struct json_object *root, long status, const char *er
 	free(ids);
 	free(upd);
 	free(changed);
-	/* The watermark is the newest updated_on the search showed: the helpdesk's clock, never ours. */
-	tbatch_run(s, changed_ids, (size_t)nc, true, false, max, n, tsearch_batch_done, t);
+	/*
+	 * The watermark is the newest updated_on the search showed: the helpdesk's
+	 * clock, never ours.  A record stamped later than the helpdesk's own
+	 * clock (its Date header) must not carry the watermark into the future,
+	 * past changes still to come: the watermark stops at the answer's Date.
+	 */
+	t->page_max = max;
+	if (max != MOJO_NO_TIME && s->answer_date > 0 && max > s->answer_date * 1000000) {
+		log_debug("tickets: updated_on in the future of the helpdesk's own clock; the watermark stops at its Date");
+		wmark = s->answer_date * 1000000;
+	} else {
+		wmark = max;
+	}
+	tbatch_run(s, changed_ids, (size_t)nc, true, false, wmark, n, tsearch_batch_done, t);
 	free(changed_ids);
 	return;
 end:

@@ -257,7 +257,9 @@ fetch_done_cb(const struct http_response *resp, void *arg)
 			fetch_retry(f, -1, err);
 			return;
 		}
+		s->answer_date = resp->server_date;
 		fetch_end(f, root, 200, NULL);
+		s->answer_date = 0;
 		json_object_put(root);
 		return;
 	}

@@ -49,6 +49,7 @@ struct sync {
 	int phase;
 	int retry_budget;
 	struct fetch *fetches;	/* every fetch not yet completed */
+	int64_t answer_date;	/* during a fetch callback: the answer's Date (server's clock, s), 0 if none */
 	struct sync_stats stats;
 	int64_t started_ms;
 	int64_t started_wall_us;

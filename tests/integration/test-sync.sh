@@ -61,6 +61,19 @@ check "history grew with the edits" test "$(psql_q "select count(*) from mojo.ti
 is "$(sync_run --full)" 0 "sync --full exits 0"
 equal "after sync --full the mirror equals the helpdesk, users included"
 
+# --- a ticket with more comments than one page holds: every page is fetched
+busy=$(psql_q "select id from mojo.tickets where deleted_at is null order by id limit 1")
+for i in $(seq 1 105); do
+	curl -sf -X POST -H 'Content-Type: application/json' --data "{\"body\":\"comment $i\"}" \
+		"$EMU/api/v2/tickets/$busy/comments?access_key=${ACCESS_KEY:-test-access-key-0123456789abcdef}" >/dev/null
+done
+is "$(sync_run)" 0 "sync after 105 new comments on one ticket"
+is "$(psql_q "select count(*) from mojo.comments where ticket_id = $busy and deleted_at is null")" \
+	"$(emu_get /_emu/truth | jq "[.comments[] | select(.ticket_id == $busy)] | length")" "all of a ticket's comments arrive, over two pages"
+# 105 changes in a second stamp that ticket ahead of the helpdesk's own clock: the watermark stops at its Date.
+is "$(psql_q "select watermark <= '$(emu_get /_emu/clock | jq -r '.now // empty')'::timestamptz + interval '1 second' from mojo.sync_state where resource = 'tickets'")" t \
+	"a record stamped in the helpdesk's future does not carry the watermark past its clock"
+
 # --- deletions
 emu_post /_emu/mutate '{"delete_tickets":3,"delete_comments":4,"delete_users":2,"delete_queues":1,"delete_groups":1}' >"$T_TMP/deleted.json"
 is "$(sync_run --full)" 0 "sync --full after deletions exits 0"
