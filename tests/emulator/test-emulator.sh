@@ -22,10 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 # a hard bound on the whole run
-trap 'echo "Bail out! test-emulator.sh took longer than 120 s"; exit 1' TERM
+trap 'echo "Bail out! test-emulator.sh took longer than 300 s"; exit 1' TERM
 (
 	exec >/dev/null 2>&1
-	sleep 120 &
+	sleep 300 &
 	spid=$!
 	trap 'kill $spid; exit 0' TERM
 	wait $spid && kill -TERM $$
