@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 here=$(pwd)
 
 if [ -z "${MOJOSYNC:-}" ] || [ -z "${EMULATOR:-}" ]; then
-	build-aux/deps.sh test
+	build-aux/deps.sh demo
 	if [ ! -x _build/src/mojosync ] || [ ! -x _build/tests/emulator/mojo-emulator ]; then
 		echo "== building mojosync (autoreconf, configure, make) in _build/"
 		[ -x configure ] || autoreconf -fi >/dev/null

@@ -1,14 +1,18 @@
 #!/bin/sh
 # Installs the Debian packages mojosync needs that are missing, and nothing else.
 #   build-aux/deps.sh build   to build
-#   build-aux/deps.sh test    to build and run the tests (the default)
+#   build-aux/deps.sh demo    to build and run ./demo.sh (PostgreSQL, curl, jq)
+#   build-aux/deps.sh test    to build and run the tests (the default; adds valgrind, clang for the fuzzers, ...)
 # apt-get update runs only when something is missing, so a warm machine skips the network.
 set -eu
 what=${1:-test}
 pkgs="build-essential autoconf automake pkg-config libcurl4-openssl-dev libpq-dev libjson-c-dev
 	libevent-dev libsystemd-dev libinih-dev"
 if [ "$what" != build ]; then
-	pkgs="$pkgs postgresql-15 postgresql-client-15 curl jq valgrind systemd util-linux procps clang libclang-rt-14-dev openssl"
+	pkgs="$pkgs postgresql-15 postgresql-client-15 curl jq util-linux procps"
+fi
+if [ "$what" = test ]; then
+	pkgs="$pkgs valgrind systemd clang libclang-rt-14-dev openssl"
 fi
 missing=
 for p in $pkgs; do
