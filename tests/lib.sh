@@ -249,3 +249,13 @@ SQL
 
 # lines_at_least FILE PATTERN N: true when FILE has at least N lines matching PATTERN (for wait_for).
 lines_at_least() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
+
+# free_port: a loopback TCP port nothing listens on now (from 40000 to 59999).
+free_port() {
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$((40000 + RANDOM % 20000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+	done
+	echo "$p"
+}

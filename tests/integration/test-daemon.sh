@@ -5,7 +5,7 @@ NOTIFY_LISTEN=${NOTIFY_LISTEN:-$top_builddir/tests/notify-listen}
 
 pg_start
 emu_start --seed 31 --tickets 300 --users 40
-MPORT=$((40000 + RANDOM % 20000))
+MPORT=$(free_port)
 write_config "$T_TMP/d.conf" "[sync]" "interval = 1s" "overlap = 1m" "reconcile_interval = 1h" "[metrics]" "listen = 127.0.0.1:$MPORT"
 cp "$T_TMP/d.conf" "$T_TMP/good.conf"
 

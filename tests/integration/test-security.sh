@@ -10,7 +10,7 @@ ACCESS_KEY=$KEY
 # --- TLS: a self-signed server on loopback is refused
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/tls.key" -out "$T_TMP/tls.crt" -days 1 \
 	-subj "/CN=127.0.0.1" >/dev/null 2>&1
-TPORT=$((40000 + RANDOM % 20000))
+TPORT=$(free_port)
 openssl s_server -quiet -accept "$TPORT" -cert "$T_TMP/tls.crt" -key "$T_TMP/tls.key" -www >/dev/null 2>&1 &
 T_CLEANUP+=("kill $!")
 wait_for 10 bash -c "echo | openssl s_client -connect 127.0.0.1:$TPORT >/dev/null 2>&1"
@@ -28,7 +28,7 @@ like "$out" "clear text" "plain http: says why"
 
 # --- the daemon: the key in no argument list, no log line, no metrics label, no status output
 emu_start --seed 61 --tickets 60 --users 15
-MPORT=$((40000 + RANDOM % 20000))
+MPORT=$(free_port)
 write_config "$T_TMP/d.conf" "[sync]" "interval = 1s" "[metrics]" "listen = 127.0.0.1:$MPORT"
 "$MOJOSYNC" -v -c "$T_TMP/d.conf" run >"$T_TMP/d.log" 2>&1 &
 DPID=$!
