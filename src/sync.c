@@ -452,9 +452,9 @@ static void
 tsearch_cb(struct sync *s, struct json_object *root, long status, const char *error, void *arg)
 {
 	struct tsearch *t = arg;
-	int64_t *ids = NULL, *upd = NULL, *changed_ids = NULL, max = MOJO_NO_TIME, wmark;
-	bool *changed = NULL;
-	int n, i, m = 0, nc = 0;
+	struct ids changed = IDS_INIT;
+	int64_t max, wmark;
+	int n;
 
 	(void)status;
 	if (root == NULL) {
@@ -468,37 +468,10 @@ tsearch_cb(struct sync *s, struct json_object *root, long status, const char *er
 	}
 	if (n == 0)
 		goto end;
-	ids = calloc((size_t)n, sizeof(*ids));
-	upd = calloc((size_t)n, sizeof(*upd));
-	changed = calloc((size_t)n, sizeof(*changed));
-	changed_ids = calloc((size_t)n, sizeof(*changed_ids));
-	if (ids == NULL || upd == NULL || changed == NULL || changed_ids == NULL) {
-		fail_kind(s, MOJO_TICKETS, "out of memory");
-		goto end;
-	}
-	for (i = 0; i < n; i++) {
-		struct json_object *obj = mojo_list_item(root, i, MOJO_TICKETS);
-		int64_t id = obj ? mojo_object_id(obj) : -1, u;
-		if (id <= 0) {
-			bad_record(s, MOJO_TICKETS, -1, "search item without a usable id");
-			continue;
-		}
-		u = mojo_object_time(obj, "updated_on");
-		if (u != MOJO_NO_TIME && (max == MOJO_NO_TIME || u > max))
-			max = u;
-		ids[m] = id;
-		upd[m++] = u;
-	}
-	if (store_changed(s->st, MOJO_TICKETS, ids, upd, (size_t)m, changed) != 0) {
+	if (list_changed(s, MOJO_TICKETS, root, n, NULL, &changed, &max) != 0) {
 		fail_kind(s, MOJO_TICKETS, "cannot compare with stored tickets");
 		goto end;
 	}
-	for (i = 0; i < m; i++)
-		if (changed[i])
-			changed_ids[nc++] = ids[i];
-	free(ids);
-	free(upd);
-	free(changed);
 	/*
 	 * The watermark is the newest updated_on the search showed: the helpdesk's
 	 * clock, never ours.  A record stamped later than the helpdesk's own
@@ -512,14 +485,11 @@ tsearch_cb(struct sync *s, struct json_object *root, long status, const char *er
 	} else {
 		wmark = max;
 	}
-	tbatch_run(s, changed_ids, (size_t)nc, true, false, wmark, n, tsearch_batch_done, t);
-	free(changed_ids);
+	tbatch_run(s, changed.v, changed.n, true, false, wmark, n, tsearch_batch_done, t);
+	ids_free(&changed);
 	return;
 end:
-	free(ids);
-	free(upd);
-	free(changed);
-	free(changed_ids);
+	ids_free(&changed);
 	free(t);
 	part_end(s);
 }

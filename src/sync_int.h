@@ -89,6 +89,15 @@ void progress(struct sync *s, long records);
 void sbatch_run(struct sync *s, enum mojo_kind kind, struct ids *ids, bool confirm, void (*done)(struct sync *, void *),
 		void *arg);
 
+/*
+ * The items of a list page shorter than the show objects we store (search
+ * results, ticket and user listings): appends their ids to *seen (when not
+ * NULL) and those new or newer than stored to *changed; *max is the newest
+ * updated_on among them.  An item without a usable id is reported.
+ */
+int list_changed(struct sync *s, enum mojo_kind kind, struct json_object *root, int n, struct ids *seen,
+		 struct ids *changed, int64_t *max);
+
 /* The stored live ids of kind that are not in seen (sorted): what a listing did not show. */
 int live_not_in(struct sync *s, enum mojo_kind kind, const struct ids *seen, struct ids *out);
 

@@ -260,41 +260,42 @@ out:
 	return rc;
 }
 
-/*
- * A listing of list items shorter than the show objects we store (tickets,
- * users): remember ids, and which are new or newer than stored.
- */
-static int
-lister_collect_page(struct lister *l, struct json_object *root, int n)
+int
+list_changed(struct sync *s, enum mojo_kind kind, struct json_object *root, int n, struct ids *seen,
+	     struct ids *changed, int64_t *max)
 {
-	struct sync *s = l->s;
 	int64_t *ids = calloc((size_t)n + 1, sizeof(*ids)), *upd = calloc((size_t)n + 1, sizeof(*upd));
-	bool *changed = calloc((size_t)n + 1, sizeof(*changed));
+	bool *newer = calloc((size_t)n + 1, sizeof(*newer));
 	int i, m = 0, rc = -1;
 
-	if (ids == NULL || upd == NULL || changed == NULL)
+	*max = MOJO_NO_TIME;
+	if (ids == NULL || upd == NULL || newer == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
-		struct json_object *obj = mojo_list_item(root, i, l->kind);
+		struct json_object *obj = mojo_list_item(root, i, kind);
 		int64_t id = obj ? mojo_object_id(obj) : -1;
 		if (id <= 0) {
-			bad_record(s, l->kind, -1, "listed item without a usable id");
+			bad_record(s, kind, -1, "list item without a usable id");
 			continue;
 		}
-		ids_add(&l->seen, id);
+		if (seen != NULL && ids_add(seen, id) != 0)
+			goto out;
 		ids[m] = id;
-		upd[m++] = mojo_object_time(obj, "updated_on");
+		upd[m] = mojo_object_time(obj, "updated_on");
+		if (upd[m] != MOJO_NO_TIME && (*max == MOJO_NO_TIME || upd[m] > *max))
+			*max = upd[m];
+		m++;
 	}
-	if (store_changed(s->st, l->kind, ids, upd, (size_t)m, changed) != 0)
+	if (store_changed(s->st, kind, ids, upd, (size_t)m, newer) != 0)
 		goto out;
 	for (i = 0; i < m; i++)
-		if (changed[i] && ids_add(&l->changed, ids[i]) != 0)
+		if (newer[i] && ids_add(changed, ids[i]) != 0)
 			goto out;
 	rc = 0;
 out:
 	free(ids);
 	free(upd);
-	free(changed);
+	free(newer);
 	return rc;
 }
 
@@ -317,7 +318,9 @@ lister_cb(struct sync *s, struct json_object *root, long status, const char *err
 		return;
 	}
 	if (n > 0) {
-		int rc = l->collect ? lister_collect_page(l, root, n) : lister_store_page(l, root, n);
+		int64_t max;
+		int rc = l->collect ? list_changed(s, l->kind, root, n, &l->seen, &l->changed, &max)
+				    : lister_store_page(l, root, n);
 		if (rc != 0) {
 			fail_kind(s, l->kind, "could not store listing page %d", l->page);
 			l->done(l);
