@@ -739,14 +739,14 @@ fail:
 }
 
 int
-config_reload_conflicts(const struct config *old, const struct config *new_cfg)
+config_reload_conflicts(const struct config *old, struct config *new_cfg)
 {
 	size_t i;
 	int n = 0;
 
 	for (i = 0; i < NKEYS; i++) {
 		const char *a = (const char *)old + keys[i].offset;
-		const char *b = (const char *)new_cfg + keys[i].offset;
+		char *b = (char *)new_cfg + keys[i].offset;
 		bool differ;
 
 		if (!(keys[i].flags & CONFIG_NO_RELOAD))
@@ -767,10 +767,23 @@ config_reload_conflicts(const struct config *old, const struct config *new_cfg)
 			break;
 		}
 		}
-		if (differ) {
-			log_error("%s: [%s] %s cannot change on reload; restart mojosync to apply it", new_cfg->path,
-				  keys[i].section, keys[i].name);
-			n++;
+		if (!differ)
+			continue;
+		log_error("%s: [%s] %s cannot change on reload; keeping the running value; restart mojosync to apply it",
+			  new_cfg->path, keys[i].section, keys[i].name);
+		n++;
+		/* The running value stays. */
+		if (keys[i].type == CONFIG_API) {
+			*(int *)(void *)b = *(const int *)(const void *)a;
+		} else if (keys[i].type == CONFIG_DURATION || keys[i].type == CONFIG_INT || keys[i].type == CONFIG_BOOL) {
+			*(int64_t *)(void *)b = *(const int64_t *)(const void *)a;
+		} else {
+			const char *sa = *(char *const *)(const void *)a;
+			char *keep = sa != NULL ? strdup(sa) : NULL;
+			if (sa == NULL || keep != NULL) {
+				free(*(char **)(void *)b);
+				*(char **)(void *)b = keep;
+			}
 		}
 	}
 	return n;

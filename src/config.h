@@ -93,10 +93,11 @@ int config_parse_duration(const char *s, int64_t *ms, const char **why);
 void config_format_duration(int64_t ms, char *buf, size_t len);
 
 /*
- * For a SIGHUP: logs each key that differs between old and new but may
- * not change on reload, and returns how many there are.
+ * For a SIGHUP: each key that differs between old and new_cfg but may not
+ * change on reload is logged and set back to its running (old) value in
+ * new_cfg.  Returns how many there were.
  */
-int config_reload_conflicts(const struct config *old, const struct config *new_cfg);
+int config_reload_conflicts(const struct config *old, struct config *new_cfg);
 
 /* True when the host of url is a loopback address or "localhost". */
 bool config_url_is_loopback(const char *url);

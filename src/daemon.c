@@ -211,29 +211,6 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	add_ms(d->stop_ev, STOP_GRACE_MS);
 }
 
-/* Keys that cannot change on reload keep their running values. */
-static void
-keep_no_reload(struct config *new_cfg, const struct config *old)
-{
-	char *keep;
-
-#define KEEP_STR(f)                                  \
-	if (strcmp(new_cfg->f, old->f) != 0) {       \
-		keep = strdup(old->f);               \
-		if (keep != NULL) {                  \
-			free(new_cfg->f);            \
-			new_cfg->f = keep;           \
-		}                                    \
-	}
-	KEEP_STR(url)
-	KEEP_STR(conninfo)
-	KEEP_STR(schema)
-	KEEP_STR(metrics_listen)
-#undef KEEP_STR
-	new_cfg->api = old->api;
-	new_cfg->allow_insecure_http = old->allow_insecure_http;
-}
-
 static void
 reload_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -253,8 +230,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 			    d->cfg->path);
 		return;
 	}
-	if (config_reload_conflicts(d->cfg, cfg) > 0)
-		keep_no_reload(cfg, d->cfg);
+	config_reload_conflicts(d->cfg, cfg);	/* keys that cannot change keep their running values */
 	old_interval = d->cfg->interval_ms;
 	sync_set_config(d->sync, cfg);
 	ho = http_options_of(cfg);

@@ -292,6 +292,8 @@ main(void)
 		tap_is_int(n1, 0, "interval may change on reload");
 		tap_is_int(n2, 1, "schema may not change on reload");
 		tap_ok(strstr(errors, "[database] schema cannot change on reload") != NULL, "and says so");
+		tap_is_str(c->schema, "mojo", "and the running schema is kept");
+		tap_is_int(b->interval_ms, 120000, "while a key that may change does");
 		config_free(a);
 		config_free(b);
 		config_free(c);
